@@ -1,0 +1,45 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from .models import Actor, Involvement
+
+
+class InvolvementInline(admin.TabularInline):
+    model = Involvement
+    autocomplete_fields = ["initiative"]
+    fields = ["initiative", "role", "taker_kind", "start_year", "end_year", "amount", "note"]
+    extra = 0
+
+
+@admin.register(Actor)
+class ActorAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "sector", "territory", "updated_at"]
+    list_filter = ["kind", "sector", "involvements__role"]
+    list_select_related = ["territory"]
+    search_fields = ["name", "slug", "territory__name"]
+    autocomplete_fields = ["territory"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [InvolvementInline]
+    fieldsets = [
+        (
+            None,
+            {"fields": ["name", "slug", "kind", "sector", "territory", "website", "description"]},
+        ),
+        (
+            _("Private contact (never shown publicly)"),
+            {"fields": ["contact_name", "contact_email", "contact_phone"]},
+        ),
+    ]
+
+    def get_queryset(self, request):
+        # The role list filter joins involvements; keep one row per actor.
+        return super().get_queryset(request).distinct()
+
+
+@admin.register(Involvement)
+class InvolvementAdmin(admin.ModelAdmin):
+    list_display = ["initiative", "actor", "role", "taker_kind", "start_year", "amount"]
+    list_filter = ["role", "taker_kind"]
+    list_select_related = ["initiative", "actor"]
+    search_fields = ["initiative__name", "actor__name"]
+    autocomplete_fields = ["initiative", "actor"]

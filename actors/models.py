@@ -1,0 +1,184 @@
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from initiatives.models import Initiative, Territory
+
+
+class ActorKind(models.TextChoices):
+    ASSOCIATION = "association", _("association")
+    COOPERATIVE = "cooperative", _("coopérative")
+    COMPANY = "company", _("company")
+    LOCAL_AUTHORITY = "local_authority", _("collectivité")
+    PUBLIC_AGENCY = "public_agency", _("State or public agency")
+    FOUNDATION = "foundation", _("foundation")
+    FUNDER = "funder", _("funder")
+    NETWORK = "network", _("network")
+    RESEARCH = "research", _("research / university")
+    CITIZEN_COLLECTIVE = "citizen_collective", _("citizen collective")
+    PERSON = "person", _("person")
+
+
+class Sector(models.TextChoices):
+    PUBLIC = "public", _("public")
+    PRIVATE = "private", _("private for-profit")
+    ESS = "ess", _("ESS")
+    CITIZEN = "citizen", _("citizen")
+
+
+class Actor(models.Model):
+    Kind = ActorKind
+    Sector = Sector
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    sector = models.CharField(_("sector"), max_length=20, choices=Sector.choices)
+    website = models.URLField(_("website"), blank=True)
+    description = models.TextField(_("description"), blank=True)
+    territory = models.ForeignKey(
+        Territory,
+        verbose_name=_("territory"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="actors",
+    )
+    # Private: shown to curators in the admin only, never on a public page or export.
+    contact_name = models.CharField(_("contact name"), max_length=200, blank=True)
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("actor")
+        verbose_name_plural = _("actors")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=ActorKind.values), name="actor_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(sector__in=Sector.values), name="actor_sector_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["name"], name="actor_name")]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("actor_detail", args=[self.slug])
+
+
+class InvolvementQuerySet(models.QuerySet):
+    def public(self):
+        return self.filter(initiative__status=Initiative.Status.PUBLISHED)
+
+
+class Role(models.TextChoices):
+    CARRIER = "carrier", _("porteur")
+    FUNDER = "funder", _("bailleur de fonds")
+    SUPPORT = "support", _("partenaire de soutien")
+    TAKER = "taker", _("preneur")
+
+
+class TakerKind(models.TextChoices):
+    ADOPTER = "adopter", _("adopts the innovation")
+    BENEFICIARY = "beneficiary", _("benefits from it")
+
+
+class Involvement(models.Model):
+    """An actor's role in an initiative, after the RQIS's four roles."""
+
+    Role = Role
+    TakerKind = TakerKind
+
+    initiative = models.ForeignKey(
+        Initiative,
+        verbose_name=_("initiative"),
+        on_delete=models.CASCADE,
+        related_name="involvements",
+    )
+    actor = models.ForeignKey(
+        Actor, verbose_name=_("actor"), on_delete=models.PROTECT, related_name="involvements"
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    taker_kind = models.CharField(
+        _("kind of preneur"),
+        max_length=20,
+        choices=TakerKind.choices,
+        blank=True,
+        help_text=_("For a preneur only: an organisation that adopts it, or its users."),
+    )
+    start_year = models.PositiveSmallIntegerField(
+        _("from"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1800), MaxValueValidator(2100)],
+    )
+    end_year = models.PositiveSmallIntegerField(
+        _("until"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1800), MaxValueValidator(2100)],
+    )
+    amount = models.DecimalField(
+        _("amount (€)"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text=_("For a bailleur de fonds only."),
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    objects = InvolvementQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("involvement")
+        verbose_name_plural = _("involvements")
+        ordering = ["role", "actor__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["initiative", "actor", "role"], name="involvement_unique_role"
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=Role.values), name="involvement_role_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(taker_kind="") | Q(role="taker", taker_kind__in=TakerKind.values),
+                name="involvement_taker_kind_for_takers",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | Q(role="funder", amount__gte=0),
+                name="involvement_amount_for_funders",
+            ),
+            models.CheckConstraint(
+                condition=Q(start_year__isnull=True)
+                | Q(end_year__isnull=True)
+                | Q(start_year__lte=models.F("end_year")),
+                name="involvement_years_ordered",
+            ),
+        ]
+        indexes = [
+            # "Everything the Fondation Macif funds": actor and role first.
+            models.Index(fields=["actor", "role"], name="involvement_actor_role"),
+        ]
+
+    def __str__(self):
+        return f"{self.actor} — {self.get_role_display()} — {self.initiative}"
+
+    def clean(self):
+        errors = {}
+        if self.taker_kind and self.role != self.Role.TAKER:
+            errors["taker_kind"] = _("Only a preneur adopts or benefits.")
+        if self.amount is not None and self.role != self.Role.FUNDER:
+            errors["amount"] = _("Only a bailleur de fonds gives an amount.")
+        if self.start_year and self.end_year and self.start_year > self.end_year:
+            errors["end_year"] = _("The end year comes before the start year.")
+        if errors:
+            raise ValidationError(errors)

@@ -1,0 +1,159 @@
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from actors.models import Involvement
+
+from .models import Initiative, Territory, Theme
+
+
+@admin.register(Territory)
+class TerritoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "code", "parent", "children_link"]
+    list_filter = ["kind", "country"]
+    list_select_related = ["parent"]
+    search_fields = ["name", "code", "slug"]
+    autocomplete_fields = ["parent"]
+    prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["path"]
+    fields = ["name", "kind", "code", "country", "parent", "slug", "latitude", "longitude", "path"]
+    # 35,000 communes: counting the whole table on every filtered page is wasted work.
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(children_count=Count("children"))
+
+    @admin.display(description=_("sub-territories"), ordering="children_count")
+    def children_link(self, territory):
+        if not territory.children_count:
+            return "—"
+        url = (
+            reverse("admin:initiatives_territory_changelist") + f"?parent__id__exact={territory.pk}"
+        )
+        return format_html('<a href="{}">{}</a>', url, territory.children_count)
+
+
+@admin.register(Theme)
+class ThemeAdmin(admin.ModelAdmin):
+    list_display = ["name", "parent", "color", "position"]
+    list_editable = ["position"]
+    list_filter = [("parent", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["parent"]
+    search_fields = ["name", "slug", "parent__name"]
+    autocomplete_fields = ["parent"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class RegionListFilter(admin.SimpleListFilter):
+    title = _("région")
+    parameter_name = "region"
+
+    def lookups(self, request, model_admin):
+        regions = Territory.objects.filter(
+            kind__in=[
+                Territory.Kind.REGION,
+                Territory.Kind.ADMINISTRATIVE_REGION,
+                Territory.Kind.STATE,
+            ]
+        ).order_by("name")
+        return [(region.slug, region.name) for region in regions]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        region = Territory.objects.filter(slug=self.value()).first()
+        if region is None:
+            return queryset.none()
+        return queryset.located_in(region)
+
+
+class TopLevelThemeListFilter(admin.SimpleListFilter):
+    title = _("theme")
+    parameter_name = "theme"
+
+    def lookups(self, request, model_admin):
+        return [(theme.slug, theme.name) for theme in Theme.objects.filter(parent__isnull=True)]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        return queryset.filter(themes__in=Theme.objects.family_of(self.value())).distinct()
+
+
+class InvolvementInline(admin.TabularInline):
+    model = Involvement
+    autocomplete_fields = ["actor"]
+    fields = ["actor", "role", "taker_kind", "start_year", "end_year", "amount", "note"]
+    extra = 1
+
+
+@admin.register(Initiative)
+class InitiativeAdmin(admin.ModelAdmin):
+    list_display = ["name", "status", "stage", "commune", "year_started", "updated_at"]
+    list_filter = ["status", "stage", TopLevelThemeListFilter, RegionListFilter, "legal_form"]
+    list_select_related = ["commune"]
+    search_fields = ["name", "summary", "address", "commune__name", "action_territories__name"]
+    autocomplete_fields = ["commune", "action_territories", "themes", "replicated_from"]
+    prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["published_at", "created_at", "updated_at"]
+    date_hierarchy = "updated_at"
+    inlines = [InvolvementInline]
+    actions = ["publish", "unpublish", "archive"]
+    save_on_top = True
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "status", "summary", "description"]}),
+        (
+            _("Profile"),
+            {
+                "fields": [
+                    "themes",
+                    "stage",
+                    "legal_form",
+                    "year_started",
+                    "website",
+                    "replicated_from",
+                ]
+            },
+        ),
+        (
+            _("Place"),
+            {"fields": ["address", "commune", "latitude", "longitude", "action_territories"]},
+        ),
+        (
+            _("Documented for reuse"),
+            {
+                "fields": ["how_it_works", "obstacles", "enablers", "lessons"],
+                "classes": ["collapse"],
+            },
+        ),
+        (_("History"), {"fields": ["published_at", "created_at", "updated_at"]}),
+    ]
+
+    @admin.action(description=_("Publish the selected initiatives"), permissions=["change"])
+    def publish(self, request, queryset):
+        count = queryset.publish()
+        message = ngettext(
+            "%(count)d initiative published.", "%(count)d initiatives published.", count
+        )
+        self.message_user(request, message % {"count": count}, messages.SUCCESS)
+
+    @admin.action(
+        description=_("Unpublish the selected initiatives (back to draft)"), permissions=["change"]
+    )
+    def unpublish(self, request, queryset):
+        count = queryset.unpublish()
+        message = ngettext(
+            "%(count)d initiative unpublished.", "%(count)d initiatives unpublished.", count
+        )
+        self.message_user(request, message % {"count": count}, messages.SUCCESS)
+
+    @admin.action(description=_("Archive the selected initiatives"), permissions=["change"])
+    def archive(self, request, queryset):
+        count = queryset.archive()
+        message = ngettext(
+            "%(count)d initiative archived.", "%(count)d initiatives archived.", count
+        )
+        self.message_user(request, message % {"count": count}, messages.SUCCESS)

@@ -1,0 +1,410 @@
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models, transaction
+from django.db.models import Q
+from django.db.models.functions import Coalesce, Concat, Now, Substr
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+LATITUDE_VALIDATORS = [MinValueValidator(-90), MaxValueValidator(90)]
+LONGITUDE_VALIDATORS = [MinValueValidator(-180), MaxValueValidator(180)]
+
+
+def coordinate_constraints(prefix):
+    """Both coordinates or neither, each within its range."""
+    return [
+        models.CheckConstraint(
+            condition=Q(latitude__isnull=True, longitude__isnull=True)
+            | Q(latitude__isnull=False, longitude__isnull=False),
+            name=f"{prefix}_point_complete",
+        ),
+        models.CheckConstraint(
+            condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
+            name=f"{prefix}_latitude_range",
+        ),
+        models.CheckConstraint(
+            condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
+            name=f"{prefix}_longitude_range",
+        ),
+    ]
+
+
+class TerritoryQuerySet(models.QuerySet):
+    def subtree_of(self, territory):
+        """The territory and everything below it, in one indexed prefix query."""
+        return self.filter(path__startswith=territory.path)
+
+    def ancestors_of(self, territory):
+        """The territory's ancestors and itself, from the root down."""
+        return self.filter(path__in=territory.ancestor_paths()).order_by("depth")
+
+
+class TerritoryKind(models.TextChoices):
+    COUNTRY = "country", _("country")
+    REGION = "region", _("région")
+    DEPARTEMENT = "departement", _("département")
+    COMMUNE = "commune", _("commune")
+    PROVINCE = "province", _("province")
+    ADMINISTRATIVE_REGION = "administrative_region", _("administrative region")
+    MRC = "mrc", _("MRC")
+    MUNICIPALITY = "municipality", _("municipality")
+    STATE = "state", _("state")
+
+
+class Territory(models.Model):
+    Kind = TerritoryKind
+
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    code = models.CharField(
+        _("official code"),
+        max_length=20,
+        blank=True,
+        help_text=_("INSEE code in France (e.g. 62178), geographic code elsewhere."),
+    )
+    country = models.CharField(
+        _("country code"), max_length=2, help_text=_("ISO 3166-1 alpha-2, e.g. FR, CA, BR.")
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+    slug = models.SlugField(_("slug"), max_length=120, unique=True)
+    # Materialised path of slugs ("france/hauts-de-france/pas-de-calais/"): a subtree is
+    # one prefix match on an index, whatever its depth.
+    path = models.CharField(max_length=700, editable=False)
+    depth = models.PositiveSmallIntegerField(editable=False, default=0)
+    latitude = models.FloatField(
+        _("latitude"), null=True, blank=True, validators=LATITUDE_VALIDATORS
+    )
+    longitude = models.FloatField(
+        _("longitude"), null=True, blank=True, validators=LONGITUDE_VALIDATORS
+    )
+
+    objects = TerritoryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("territory")
+        verbose_name_plural = _("territories")
+        ordering = ["name"]
+        constraints = [
+            # An official code identifies one territory of a kind within a country.
+            models.UniqueConstraint(
+                fields=["country", "kind", "code"],
+                condition=~Q(code=""),
+                name="territory_unique_code",
+            ),
+            models.CheckConstraint(
+                condition=~Q(parent=models.F("id")), name="territory_not_own_parent"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=TerritoryKind.values), name="territory_kind_valid"
+            ),
+            *coordinate_constraints("territory"),
+        ]
+        indexes = [
+            # varchar_pattern_ops lets PostgreSQL use the index for LIKE 'prefix%' in any collation.
+            models.Index(fields=["path"], name="territory_path", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["parent", "name"], name="territory_children"),
+            models.Index(fields=["kind", "name"], name="territory_kind_name"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        old_path = self.path
+        self.path = self.computed_path()
+        self.depth = self.path.count("/") - 1
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if old_path and old_path != self.path:
+                self.move_descendants(old_path)
+
+    def get_absolute_url(self):
+        return reverse("territory_detail", args=[self.slug])
+
+    def clean(self):
+        if self.parent_id and self.pk and self.parent.path.startswith(self.path or "\0"):
+            raise ValidationError({"parent": _("A territory cannot be placed inside itself.")})
+
+    def ancestor_paths(self):
+        segments = self.path.rstrip("/").split("/")
+        return ["/".join(segments[: i + 1]) + "/" for i in range(len(segments))]
+
+    def computed_path(self):
+        return (self.parent.path if self.parent else "") + self.slug + "/"
+
+    def move_descendants(self, old_path):
+        """Rewrite the paths below this territory after it was renamed or moved."""
+        descendants = Territory.objects.filter(path__startswith=old_path).exclude(pk=self.pk)
+        descendants.update(
+            path=Concat(models.Value(self.path), Substr("path", len(old_path) + 1)),
+            depth=models.F("depth") + (self.path.count("/") - old_path.count("/")),
+        )
+
+
+class ThemeQuerySet(models.QuerySet):
+    def family_of(self, slugs):
+        """These themes and their sub-themes: a parent theme includes its children."""
+        if isinstance(slugs, str):
+            slugs = [slugs]
+        return self.filter(Q(slug__in=slugs) | Q(parent__slug__in=slugs))
+
+    def top_level(self):
+        return self.filter(parent__isnull=True)
+
+
+class Theme(models.Model):
+    name = models.CharField(_("name"), max_length=120)
+    slug = models.SlugField(_("slug"), max_length=120, unique=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent theme"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        limit_choices_to={"parent__isnull": True},
+    )
+    description = models.TextField(_("description"), blank=True)
+    color = models.CharField(
+        _("map colour"),
+        max_length=7,
+        default="#2b6cb0",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Use a hex colour like #2b6cb0."))],
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    objects = ThemeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("theme")
+        verbose_name_plural = _("themes")
+        ordering = ["position", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(parent=models.F("id")), name="theme_not_own_parent"
+            ),
+        ]
+
+    def __str__(self):
+        if self.parent_id:
+            return f"{self.parent.name} › {self.name}"
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("theme_detail", args=[self.slug])
+
+    def clean(self):
+        if self.parent_id and self.parent.parent_id:
+            raise ValidationError({"parent": _("Themes have two levels: pick a top-level theme.")})
+        if self.parent_id and self.pk and self.children.exists():
+            raise ValidationError(
+                {"parent": _("This theme has sub-themes, so it must stay at the top level.")}
+            )
+
+
+class InitiativeQuerySet(models.QuerySet):
+    def published(self):
+        """The one definition of what the public may see."""
+        return self.filter(status=Initiative.Status.PUBLISHED)
+
+    def located_in(self, territory):
+        return self.filter(commune__path__startswith=territory.path)
+
+    def acting_in(self, territory):
+        """Initiatives whose territories of action cover this territory, above or below it."""
+        return self.filter(
+            Q(action_territories__path__in=territory.ancestor_paths())
+            | Q(action_territories__path__startswith=territory.path)
+        ).distinct()
+
+    def search(self, text):
+        """Initiatives matching a visitor's words."""
+        return self.filter(Q(name__icontains=text) | Q(summary__icontains=text))
+
+    def with_point(self):
+        return self.filter(latitude__isnull=False)
+
+    def publish(self):
+        return self.update(
+            status=Initiative.Status.PUBLISHED,
+            published_at=Coalesce("published_at", Now()),
+            updated_at=timezone.now(),
+        )
+
+    def unpublish(self):
+        return self.update(status=Initiative.Status.DRAFT, updated_at=timezone.now())
+
+    def archive(self):
+        return self.update(status=Initiative.Status.ARCHIVED, updated_at=timezone.now())
+
+
+class InitiativeStatus(models.TextChoices):
+    DRAFT = "draft", _("draft")
+    SUBMITTED = "submitted", _("submitted")
+    PUBLISHED = "published", _("published")
+    ARCHIVED = "archived", _("archived")
+
+
+class Stage(models.TextChoices):
+    EMERGENCE = "emergence", _("émergence")
+    EXPERIMENTATION = "experimentation", _("expérimentation")
+    CONSOLIDATION = "consolidation", _("consolidation")
+    DIFFUSION = "diffusion", _("essaimage / diffusion")
+    STOPPED = "stopped", _("arrêtée")
+
+
+class LegalForm(models.TextChoices):
+    ASSOCIATION = "association", _("association loi 1901")
+    ASSOCIATION_RUP = "association_rup", _("association reconnue d'utilité publique")
+    ASSOCIATION_LOCAL_LAW = (
+        "association_local_law",
+        _("association de droit local (Alsace-Moselle)"),
+    )
+    FOUNDATION = "foundation", _("fondation")
+    MUTUAL = "mutual", _("mutuelle")
+    SCOP = "scop", _("SCOP")
+    SCIC = "scic", _("SCIC")
+    COOPERATIVE = "cooperative", _("other coopérative")
+    AGRICULTURAL_COOPERATIVE = "agricultural_cooperative", _("coopérative agricole / CUMA")
+    COMMERCIAL_ESS = "commercial_ess", _("entreprise commerciale de l'ESS")
+    PUBLIC_BODY = "public_body", _("collectivité or établissement public")
+    INFORMAL = "informal", _("collectif informel")
+    QC_OBNL = "qc_obnl", _("OBNL (Québec)")
+    QC_COOPERATIVE = "qc_cooperative", _("coopérative (Québec)")
+    QC_MUTUAL = "qc_mutual", _("mutuelle (Québec)")
+
+
+class Initiative(models.Model):
+    Status = InitiativeStatus
+    Stage = Stage
+    LegalForm = LegalForm
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=200, unique=True)
+    summary = models.CharField(_("summary"), max_length=280)
+    description = models.TextField(_("description"), blank=True)
+    how_it_works = models.TextField(_("how it works"), blank=True)
+    obstacles = models.TextField(_("obstacles"), blank=True)
+    enablers = models.TextField(_("enablers"), blank=True)
+    lessons = models.TextField(_("lessons learned"), blank=True)
+    stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices, blank=True)
+    legal_form = models.CharField(
+        _("legal form of the carrying structure"),
+        max_length=30,
+        choices=LegalForm.choices,
+        blank=True,
+    )
+    year_started = models.PositiveSmallIntegerField(
+        _("year started"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1800), MaxValueValidator(2100)],
+    )
+    website = models.URLField(_("website"), blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    commune = models.ForeignKey(
+        Territory,
+        verbose_name=_("commune"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="located_initiatives",
+    )
+    latitude = models.FloatField(
+        _("latitude"), null=True, blank=True, validators=LATITUDE_VALIDATORS
+    )
+    longitude = models.FloatField(
+        _("longitude"), null=True, blank=True, validators=LONGITUDE_VALIDATORS
+    )
+    action_territories = models.ManyToManyField(
+        Territory,
+        verbose_name=_("territories of action"),
+        blank=True,
+        related_name="acting_initiatives",
+        help_text=_("Where the initiative acts beyond its own place, e.g. a national network."),
+    )
+    themes = models.ManyToManyField(
+        Theme, verbose_name=_("themes"), blank=True, related_name="initiatives"
+    )
+    replicated_from = models.ForeignKey(
+        "self",
+        verbose_name=_("replicated from"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="replications",
+        help_text=_("The initiative this one was replicated (essaimée) from."),
+    )
+    status = models.CharField(
+        _("publication status"), max_length=20, choices=Status.choices, default=Status.DRAFT
+    )
+    published_at = models.DateTimeField(_("first published"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = InitiativeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("initiative")
+        verbose_name_plural = _("initiatives")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=InitiativeStatus.values), name="initiative_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(stage__in=[*Stage.values, ""]), name="initiative_stage_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(legal_form__in=[*LegalForm.values, ""]),
+                name="initiative_legal_form_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(year_started__isnull=True)
+                | Q(year_started__gte=1800, year_started__lte=2100),
+                name="initiative_year_started_range",
+            ),
+            models.CheckConstraint(
+                condition=~Q(replicated_from=models.F("id")), name="initiative_not_own_origin"
+            ),
+            *coordinate_constraints("initiative"),
+        ]
+        indexes = [
+            # The public list: published initiatives by name or by publication date.
+            models.Index(fields=["status", "name"], name="initiative_status_name"),
+            models.Index(fields=["status", "-published_at"], name="initiative_status_published"),
+            # The map: published initiatives inside a bounding box.
+            models.Index(
+                fields=["status", "longitude", "latitude"], name="initiative_status_point"
+            ),
+            models.Index(fields=["stage"], name="initiative_stage"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if self.status == self.Status.PUBLISHED and self.published_at is None:
+            self.published_at = timezone.now()
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("initiative_detail", args=[self.slug])
+
+    def clean(self):
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValidationError(_("Give both latitude and longitude, or neither."))
+        if self.pk and self.replicated_from_id == self.pk:
+            raise ValidationError({"replicated_from": _("An initiative cannot replicate itself.")})
+
+    @property
+    def is_public(self):
+        return self.status == self.Status.PUBLISHED

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.HomeView.as_view(), name="home"),
+    path("initiatives/", views.InitiativeListView.as_view(), name="initiative_list"),
+    path(
+        "initiatives/<slug:slug>/", views.InitiativeDetailView.as_view(), name="initiative_detail"
+    ),
+    path("territoires/", views.TerritoryListView.as_view(), name="territory_list"),
+    path("territoires/<slug:slug>/", views.TerritoryDetailView.as_view(), name="territory_detail"),
+    path("themes/", views.ThemeListView.as_view(), name="theme_list"),
+    path("themes/<slug:slug>/", views.ThemeDetailView.as_view(), name="theme_detail"),
+]

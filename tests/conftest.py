@@ -1,0 +1,162 @@
+"""Shared fixtures: a small real territory tree, themes, actors and initiatives."""
+
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group, User
+
+from actors.models import Actor, Involvement
+from initiatives.curators import CURATORS_GROUP
+from initiatives.models import Initiative, Territory, Theme
+
+SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+
+
+def make_territory(slug, name, kind, parent=None, code="", country="FR", **fields):
+    return Territory.objects.create(
+        slug=slug, name=name, kind=kind, parent=parent, code=code, country=country, **fields
+    )
+
+
+@pytest.fixture
+def territories(db):
+    """France › Hauts-de-France › Pas-de-Calais › Bruay-la-Buissière, and Grand Est › Moselle."""
+    france = make_territory("france", "France", Territory.Kind.COUNTRY, code="FR")
+    hdf = make_territory("hauts-de-france", "Hauts-de-France", Territory.Kind.REGION, france, "32")
+    pdc = make_territory("pas-de-calais", "Pas-de-Calais", Territory.Kind.DEPARTEMENT, hdf, "62")
+    bruay = make_territory(
+        "bruay-la-buissiere-62178",
+        "Bruay-la-Buissière",
+        Territory.Kind.COMMUNE,
+        pdc,
+        "62178",
+        latitude=50.4833,
+        longitude=2.55,
+    )
+    grand_est = make_territory("grand-est", "Grand Est", Territory.Kind.REGION, france, "44")
+    moselle = make_territory("moselle", "Moselle", Territory.Kind.DEPARTEMENT, grand_est, "57")
+    florange = make_territory(
+        "florange-57221",
+        "Florange",
+        Territory.Kind.COMMUNE,
+        moselle,
+        "57221",
+        latitude=49.3236,
+        longitude=6.1208,
+    )
+    return {
+        "france": france,
+        "hauts-de-france": hdf,
+        "pas-de-calais": pdc,
+        "bruay": bruay,
+        "grand-est": grand_est,
+        "moselle": moselle,
+        "florange": florange,
+    }
+
+
+@pytest.fixture
+def themes(db):
+    circular = Theme.objects.create(
+        slug="economie-circulaire-reemploi", name="Économie circulaire & réemploi", color="#2f855a"
+    )
+    ressourceries = Theme.objects.create(
+        slug="ressourceries", name="Ressourceries", parent=circular, color="#2f855a"
+    )
+    employment = Theme.objects.create(
+        slug="emploi-insertion-formation", name="Emploi, insertion & formation", color="#b7791f"
+    )
+    return {"circular": circular, "ressourceries": ressourceries, "employment": employment}
+
+
+@pytest.fixture
+def make_initiative(db):
+    def make(name, status=Initiative.Status.PUBLISHED, themes=(), **fields):
+        from django.utils.text import slugify
+
+        fields.setdefault("slug", slugify(name))
+        fields.setdefault("summary", f"Résumé de {name}")
+        initiative = Initiative.objects.create(name=name, status=status, **fields)
+        initiative.themes.set(themes)
+        return initiative
+
+    return make
+
+
+@pytest.fixture
+def make_actor(db):
+    def make(name, kind=Actor.Kind.ASSOCIATION, sector=Actor.Sector.ESS, **fields):
+        from django.utils.text import slugify
+
+        fields.setdefault("slug", slugify(name))
+        return Actor.objects.create(name=name, kind=kind, sector=sector, **fields)
+
+    return make
+
+
+@pytest.fixture
+def directory(territories, themes, make_initiative, make_actor):
+    """Two published initiatives, one draft and one archived, with actors in all four roles."""
+    maison = make_initiative(
+        "Maison des échanges",
+        themes=[themes["ressourceries"]],
+        commune=territories["bruay"],
+        latitude=50.4833,
+        longitude=2.55,
+        stage=Initiative.Stage.CONSOLIDATION,
+        year_started=2012,
+    )
+    fe2i = make_initiative(
+        "Florange Écologie industrielle et Insertion",
+        slug="fe2i",
+        themes=[themes["circular"], themes["employment"]],
+        commune=territories["florange"],
+        latitude=49.3236,
+        longitude=6.1208,
+        stage=Initiative.Stage.DIFFUSION,
+        year_started=2009,
+    )
+    draft = make_initiative("Projet en brouillon", status=Initiative.Status.DRAFT)
+    archived = make_initiative("Projet archivé", status=Initiative.Status.ARCHIVED)
+    departement = make_actor(
+        "Département du Pas-de-Calais",
+        kind=Actor.Kind.LOCAL_AUTHORITY,
+        sector=Actor.Sector.PUBLIC,
+        contact_email="contact-prive@example.org",
+    )
+    macif = make_actor("Fondation Macif", kind=Actor.Kind.FOUNDATION)
+    godin = make_actor("Institut Godin", kind=Actor.Kind.RESEARCH)
+    association = make_actor("Association Maison des échanges")
+    Involvement.objects.create(initiative=maison, actor=association, role=Involvement.Role.CARRIER)
+    Involvement.objects.create(initiative=maison, actor=departement, role=Involvement.Role.FUNDER)
+    Involvement.objects.create(initiative=fe2i, actor=macif, role=Involvement.Role.FUNDER)
+    Involvement.objects.create(initiative=maison, actor=godin, role=Involvement.Role.SUPPORT)
+    Involvement.objects.create(
+        initiative=fe2i,
+        actor=departement,
+        role=Involvement.Role.TAKER,
+        taker_kind=Involvement.TakerKind.ADOPTER,
+    )
+    return {
+        "maison": maison,
+        "fe2i": fe2i,
+        "draft": draft,
+        "archived": archived,
+        "departement": departement,
+        "macif": macif,
+        "godin": godin,
+        "association": association,
+    }
+
+
+@pytest.fixture
+def curator(db):
+    user = User.objects.create_user("curatrice", password="not-a-secret", is_staff=True)
+    user.groups.add(Group.objects.get(name=CURATORS_GROUP))
+    return user
+
+
+@pytest.fixture
+def curator_client(client, curator):
+    client.force_login(curator)
+    return client
