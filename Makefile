@@ -30,7 +30,7 @@ superuser: install
 	$(PY) manage.py createsuperuser
 
 curator: install
-	$(PY) manage.py create_curator
+	@read -p "Curator username: " name && $(PY) manage.py create_curator "$$name"
 
 test: install
 	$(PY) -m pytest

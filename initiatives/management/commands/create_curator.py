@@ -1,0 +1,40 @@
+from getpass import getpass
+
+from django.contrib.auth.models import Group, User
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from initiatives.curators import CURATORS_GROUP
+
+
+class Command(BaseCommand):
+    help = (
+        "Create a curator: a staff account in the Curators group, who manages initiatives, "
+        "actors, themes, territories and evaluations, but not users."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("username")
+        parser.add_argument("--email", default="")
+
+    def handle(self, *args, username, email, **options):
+        if User.objects.filter(username=username).exists():
+            raise CommandError(f"A user named {username!r} already exists.")
+        password = self.ask_password()
+        user = User.objects.create_user(username, email=email, password=password, is_staff=True)
+        user.groups.add(Group.objects.get(name=CURATORS_GROUP))
+        self.stdout.write(self.style.SUCCESS(f"Curator {username!r} created; log in at /admin/."))
+
+    def ask_password(self):
+        while True:
+            password = getpass("Password: ")
+            if password != getpass("Password (again): "):
+                self.stderr.write("The two passwords differ.")
+                continue
+            try:
+                validate_password(password)
+            except ValidationError as error:
+                self.stderr.write(" ".join(error.messages))
+                continue
+            return password
