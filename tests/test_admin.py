@@ -1,0 +1,162 @@
+"""The curators' admin: every page of every content model, for the right people only."""
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import User
+from django.urls import reverse
+
+from initiatives.models import Initiative
+
+CONTENT_APPS = {"initiatives", "actors", "evaluation"}
+CONTENT_MODELS = sorted(
+    (model._meta.app_label, model._meta.model_name)
+    for model in admin.site._registry
+    if model._meta.app_label in CONTENT_APPS
+)
+
+
+def admin_urls(app_label, model_name, obj=None):
+    urls = [
+        reverse(f"admin:{app_label}_{model_name}_changelist"),
+        reverse(f"admin:{app_label}_{model_name}_add"),
+    ]
+    if obj is not None:
+        urls.append(reverse(f"admin:{app_label}_{model_name}_change", args=[obj.pk]))
+    return urls
+
+
+def first_object(app_label, model_name):
+    from django.apps import apps
+
+    return apps.get_model(app_label, model_name).objects.first()
+
+
+@pytest.mark.parametrize(("app_label", "model_name"), CONTENT_MODELS)
+def test_a_curator_opens_every_admin_page(curator_client, directory, app_label, model_name):
+    for url in admin_urls(app_label, model_name, first_object(app_label, model_name)):
+        response = curator_client.get(url)
+        assert response.status_code == 200, url
+
+
+@pytest.mark.parametrize(("app_label", "model_name"), CONTENT_MODELS)
+def test_an_anonymous_visitor_is_sent_to_the_login_page(client, directory, app_label, model_name):
+    for url in admin_urls(app_label, model_name, first_object(app_label, model_name)):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith(reverse("admin:login"))
+
+
+@pytest.mark.parametrize(("app_label", "model_name"), CONTENT_MODELS)
+def test_staff_outside_the_curators_group_is_refused(client, directory, app_label, model_name):
+    client.force_login(User.objects.create_user("stagiaire", is_staff=True))
+    for url in admin_urls(app_label, model_name, first_object(app_label, model_name)):
+        assert client.get(url).status_code == 403, url
+
+
+def test_curators_do_not_manage_users(curator_client):
+    assert curator_client.get(reverse("admin:auth_user_changelist")).status_code == 403
+    assert curator_client.get(reverse("admin:auth_group_changelist")).status_code == 403
+
+
+def test_the_admin_speaks_french(curator_client, directory):
+    response = curator_client.get(reverse("admin:initiatives_initiative_changelist"))
+    assert response["Content-Language"] == "fr"
+    assert "Rechercher" in response.content.decode()
+
+
+def test_a_curator_publishes_and_archives_in_bulk(curator_client, directory):
+    changelist = reverse("admin:initiatives_initiative_changelist")
+    draft = directory["draft"]
+    response = curator_client.post(
+        changelist, {"action": "publish", "_selected_action": [draft.pk]}, follow=True
+    )
+    assert response.status_code == 200
+    draft.refresh_from_db()
+    assert draft.status == Initiative.Status.PUBLISHED
+    curator_client.post(changelist, {"action": "archive", "_selected_action": [draft.pk]})
+    draft.refresh_from_db()
+    assert draft.status == Initiative.Status.ARCHIVED
+    curator_client.post(changelist, {"action": "unpublish", "_selected_action": [draft.pk]})
+    draft.refresh_from_db()
+    assert draft.status == Initiative.Status.DRAFT
+
+
+def test_the_initiative_list_filters_by_region_and_theme(curator_client, directory):
+    changelist = reverse("admin:initiatives_initiative_changelist")
+    response = curator_client.get(changelist, {"region": "hauts-de-france"})
+    assert list(response.context["cl"].result_list) == [directory["maison"]]
+    response = curator_client.get(changelist, {"theme": "emploi-insertion-formation"})
+    assert list(response.context["cl"].result_list) == [directory["fe2i"]]
+    response = curator_client.get(changelist, {"theme": "economie-circulaire-reemploi"})
+    assert set(response.context["cl"].result_list) == {directory["maison"], directory["fe2i"]}
+
+
+def test_a_curator_searches_initiatives_by_place(curator_client, directory):
+    response = curator_client.get(
+        reverse("admin:initiatives_initiative_changelist"), {"q": "Florange"}
+    )
+    assert list(response.context["cl"].result_list) == [directory["fe2i"]]
+
+
+def test_territories_autocomplete_for_the_commune_field(curator_client, directory):
+    response = curator_client.get(
+        reverse("admin:autocomplete"),
+        {
+            "term": "Bruay",
+            "app_label": "initiatives",
+            "model_name": "initiative",
+            "field_name": "commune",
+        },
+    )
+    assert response.status_code == 200
+    assert [result["text"] for result in response.json()["results"]] == ["Bruay-la-Buissière"]
+
+
+def test_territories_are_browsable_by_parent(curator_client, territories):
+    response = curator_client.get(
+        reverse("admin:initiatives_territory_changelist"),
+        {"parent__id__exact": territories["hauts-de-france"].pk},
+    )
+    assert [t.name for t in response.context["cl"].result_list] == ["Pas-de-Calais"]
+
+
+def test_a_curator_adds_an_initiative_with_its_involvements(curator_client, directory):
+    response = curator_client.post(
+        reverse("admin:initiatives_initiative_add"),
+        {
+            "name": "Temps-bouilles",
+            "slug": "temps-bouilles",
+            "status": "draft",
+            "summary": "Ressourcerie alimentaire en émergence à Morlaix.",
+            "stage": "emergence",
+            "involvements-TOTAL_FORMS": "2",
+            "involvements-INITIAL_FORMS": "0",
+            "involvements-0-actor": directory["macif"].pk,
+            "involvements-0-role": "funder",
+            "involvements-0-amount": "5000",
+            "involvements-1-actor": directory["macif"].pk,
+            "involvements-1-role": "funder",
+        },
+    )
+    # The same actor twice in the same role is a form error, not a crash.
+    assert response.status_code == 200
+    assert not Initiative.objects.filter(slug="temps-bouilles").exists()
+
+    response = curator_client.post(
+        reverse("admin:initiatives_initiative_add"),
+        {
+            "name": "Temps-bouilles",
+            "slug": "temps-bouilles",
+            "status": "draft",
+            "summary": "Ressourcerie alimentaire en émergence à Morlaix.",
+            "stage": "emergence",
+            "involvements-TOTAL_FORMS": "1",
+            "involvements-INITIAL_FORMS": "0",
+            "involvements-0-actor": directory["macif"].pk,
+            "involvements-0-role": "funder",
+            "involvements-0-amount": "5000",
+        },
+    )
+    assert response.status_code == 302
+    initiative = Initiative.objects.get(slug="temps-bouilles")
+    assert initiative.involvements.get().amount == 5000
