@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
-from django.db.models import Count
+from django.db.models import Count, OuterRef
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -24,7 +25,16 @@ class TerritoryAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(children_count=Count("children"))
+        # A correlated subquery, computed for the displayed page only (a JOIN + GROUP BY
+        # would aggregate all 35,000 communes for every page and autocomplete call).
+        children = (
+            Territory.objects.filter(parent=OuterRef("pk"))
+            .order_by()
+            .values("parent")
+            .annotate(count=Count("pk"))
+            .values("count")
+        )
+        return super().get_queryset(request).annotate(children_count=Coalesce(children, 0))
 
     @admin.display(description=_("sub-territories"), ordering="children_count")
     def children_link(self, territory):
