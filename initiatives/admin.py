@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import Count, OuterRef
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -102,6 +103,8 @@ class InvolvementInline(admin.TabularInline):
 
 @admin.register(Initiative)
 class InitiativeAdmin(admin.ModelAdmin):
+    # A website typed without a scheme is taken as https (Django 6's default).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "status", "stage", "commune", "year_started", "updated_at"]
     list_filter = ["status", "stage", TopLevelThemeListFilter, RegionListFilter, "legal_form"]
     list_select_related = ["commune"]
