@@ -1,4 +1,5 @@
 # The front door: `make run` serves the demo, `make test` runs every test.
+SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
