@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
 from actors.models import Actor, Involvement
+from evaluation.demo import load_demo_evaluations
 from initiatives.curators import CURATORS_GROUP
 from initiatives.models import Initiative, Territory, Theme
 
@@ -39,6 +40,7 @@ class Command(BaseCommand):
             themes = self.load_themes(data["themes"])
             actors = self.load_actors(data["actors"], territories)
             self.load_initiatives(data["initiatives"], territories, themes, actors)
+            load_demo_evaluations()
             if demo_curator:
                 self.create_demo_curator()
         self.stdout.write(
