@@ -51,15 +51,21 @@ class Cog:
 def read_csv(path, columns):
     if not path.is_file():
         raise CommandError(f"{path} is missing.")
-    with path.open(encoding="utf-8-sig", newline="") as file:
-        reader = csv.DictReader(file)
-        missing = [column for column in columns if column not in (reader.fieldnames or [])]
-        if missing:
-            raise CommandError(
-                f"{path.name} lacks the column(s) {', '.join(missing)}; "
-                f"found {', '.join(reader.fieldnames or []) or 'no header'}."
-            )
-        return list(reader)
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as file:
+            reader = csv.DictReader(file)
+            found = reader.fieldnames or []
+            missing = [column for column in columns if column not in found]
+            if missing:
+                raise CommandError(
+                    f"{path.name} lacks the column(s) {', '.join(missing)}; "
+                    f"found {', '.join(found) or 'no header'}."
+                )
+            return list(reader)
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise CommandError(
+            f"{path.name} is not a UTF-8 CSV file as INSEE publishes: {error}"
+        ) from error
 
 
 def read_cog(cog_dir):
@@ -102,6 +108,14 @@ def check_rows(file_name, rows, parent_codes):
         codes.add(row.code)
 
 
+@dataclass(frozen=True)
+class Counts:
+    created: int
+    updated: int
+    unchanged: int
+    moved_along: int
+
+
 class TerritoryImport:
     """One import, level by level from the country down, creating each level in bulk.
 
@@ -118,7 +132,11 @@ class TerritoryImport:
         self.imported = set()
 
     def run(self, cog):
-        """Import the files; return how many territories were created, updated, unchanged."""
+        """Import the files; return how many territories were created, updated, unchanged.
+
+        Territories outside the files whose path changed because an ancestor moved are
+        counted apart, as moved along.
+        """
         france = self.place(Kind.COUNTRY, FRANCE, "France", None, [FRANCE_SLUG])
         created = self.create([france])
         parents = {FRANCE: france}
@@ -137,9 +155,11 @@ class TerritoryImport:
                 level[row.code] = self.place(kind, row.code, row.name, parent, slugs)
             created += self.create(level.values())
             parents = level
-        updated = self.save_changes()
-        unchanged = len(self.imported) - created - len(updated & self.imported)
-        return created, len(updated), unchanged
+        changed = self.save_changes()
+        updated = len(changed & self.imported)
+        return Counts(
+            created, updated, len(self.imported) - created - updated, len(changed) - updated
+        )
 
     def place(self, kind, code, name, parent, slugs):
         """The territory with this code, new or existing, named and placed as the files say."""
@@ -212,19 +232,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--cog-dir",
             required=True,
-            type=Path,
             help="Folder holding regions.csv, departements.csv and communes.csv.",
         )
 
     def handle(self, *args, cog_dir, **options):
         start = time.monotonic()
-        cog = read_cog(cog_dir)
+        cog = read_cog(Path(cog_dir))
         with transaction.atomic():
-            created, updated, unchanged = TerritoryImport().run(cog)
+            counts = TerritoryImport().run(cog)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Imported {len(cog.regions)} régions, {len(cog.departements)} départements and "
                 f"{len(cog.communes)} communes in {time.monotonic() - start:.1f} s: "
-                f"{created} created, {updated} updated, {unchanged} unchanged."
+                f"{counts.created} created, {counts.updated} updated, {counts.unchanged} unchanged"
+                + (f", {counts.moved_along} below them moved along." if counts.moved_along else ".")
             )
         )
