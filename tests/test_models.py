@@ -75,7 +75,7 @@ def test_the_database_refuses_half_a_point(make_initiative):
 
 def test_the_form_validation_explains_a_half_point(db):
     initiative = Initiative(name="Sans longitude", slug="sans-longitude", summary="x", latitude=45)
-    with pytest.raises(ValidationError, match="both latitude and longitude"):
+    with pytest.raises(ValidationError, match="la latitude et la longitude"):
         initiative.full_clean()
 
 
