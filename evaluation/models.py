@@ -577,6 +577,16 @@ class Observation(models.Model):
             self.period_end, "SHORT_DATE_FORMAT"
         )
 
+    @property
+    def short_period_label(self):
+        """For a chart's axis: "2019", or "01–06/2018" for part of a year."""
+        if self.year:
+            return str(self.year)
+        start, end = self.period_start, self.period_end
+        if start.year == end.year:
+            return f"{start:%m}–{end:%m}/{end.year}"
+        return f"{start:%m/%Y}–{end:%m/%Y}"
+
     def clean(self):
         if bool(self.initiative_id) == bool(self.territory_id):
             raise ValidationError(_("An observation is about one initiative or one territory."))
