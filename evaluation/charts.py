@@ -91,6 +91,8 @@ class RadarSeries:
     colour: str
     dash: str
     marker: str
+    fill_opacity: str
+    legend_shape: str  # the marker, for a 36 × 12 legend swatch
 
 
 @dataclass
@@ -125,7 +127,7 @@ def radar_chart(chart_id, title, axes, series, levels):
     scale's [(value, label)], which set the rings and the range. A None score (every criterion
     not applicable, or not assessed) has no vertex: the polygon joins its neighbours.
     """
-    width, height, radius = 520, 400, 120
+    width, height, radius = 520, 420, 140
     cx, cy = width / 2, height / 2
     minimum = min(value for value, _label in levels)
     maximum = max(value for value, _label in levels)
@@ -207,6 +209,9 @@ def radar_chart(chart_id, title, axes, series, levels):
                 colour=style["colour"],
                 dash=style["dash"],
                 marker=style["marker"],
+                # Overlaid areas would darken into a grey blot: lighter fills when compared.
+                fill_opacity="0.15" if len(series) == 1 else "0.05",
+                legend_shape=marker_shape(style["marker"], 18, 6, size=3.5),
             )
         )
 

@@ -306,10 +306,15 @@ class AssessmentQuerySet(models.QuerySet):
         )
 
     def with_dimension_score_at_least(self, dimension_code, minimum, framework_slug=None):
-        """Assessments whose score on the dimension with this code reaches the minimum."""
-        scores = self.dimension_scores().filter(
-            criterion__dimension__code=dimension_code, score__gte=minimum
-        )
+        """Assessments whose score on the dimension with this code reaches the minimum.
+
+        Without a minimum: assessments with any score on it (not all not applicable).
+        """
+        scores = self.dimension_scores().filter(criterion__dimension__code=dimension_code)
+        if minimum is None:
+            scores = scores.filter(score__isnull=False)
+        else:
+            scores = scores.filter(score__gte=minimum)
         if framework_slug:
             scores = scores.filter(assessment__framework__slug=framework_slug)
         return self.filter(pk__in=scores.values("assessment"))
@@ -533,10 +538,14 @@ class Observation(models.Model):
                 condition=Q(initiative__isnull=False, territory__isnull=True)
                 | Q(initiative__isnull=True, territory__isnull=False),
                 name="observation_one_subject",
+                violation_error_message=_(
+                    "An observation is about one initiative or one territory."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(period_end__gte=models.F("period_start")),
                 name="observation_period_ordered",
+                violation_error_message=_("The period ends before it starts."),
             ),
             # One value per indicator, subject and period: imports update it, never duplicate it.
             models.UniqueConstraint(
@@ -588,11 +597,11 @@ class Observation(models.Model):
         return f"{start:%m/%Y}–{end:%m/%Y}"
 
     def clean(self):
-        if bool(self.initiative_id) == bool(self.territory_id):
+        # "Exactly one subject" and "the period is ordered" are check constraints, validated
+        # with their messages by full_clean (and skipped for an inline's not-yet-saved parent).
+        if self.initiative_id and self.territory_id:
             raise ValidationError(_("An observation is about one initiative or one territory."))
-        if self.period_start and self.period_end and self.period_end < self.period_start:
-            raise ValidationError({"period_end": _("The period ends before it starts.")})
-        if self.indicator_id:
+        if self.indicator_id and (self.initiative_id or self.territory_id):
             expected = self.indicator.subject
             actual = (
                 Indicator.Subject.INITIATIVE if self.initiative_id else Indicator.Subject.TERRITORY

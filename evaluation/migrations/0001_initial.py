@@ -203,11 +203,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='observation',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('initiative__isnull', False), ('territory__isnull', True)), models.Q(('initiative__isnull', True), ('territory__isnull', False)), _connector='OR'), name='observation_one_subject'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('initiative__isnull', False), ('territory__isnull', True)), models.Q(('initiative__isnull', True), ('territory__isnull', False)), _connector='OR'), name='observation_one_subject', violation_error_message='An observation is about one initiative or one territory.'),
         ),
         migrations.AddConstraint(
             model_name='observation',
-            constraint=models.CheckConstraint(condition=models.Q(('period_end__gte', models.F('period_start'))), name='observation_period_ordered'),
+            constraint=models.CheckConstraint(condition=models.Q(('period_end__gte', models.F('period_start'))), name='observation_period_ordered', violation_error_message='The period ends before it starts.'),
         ),
         migrations.AddConstraint(
             model_name='observation',
