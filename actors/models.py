@@ -29,6 +29,26 @@ class Sector(models.TextChoices):
     CITIZEN = "citizen", _("citizen")
 
 
+class ActorQuerySet(models.QuerySet):
+    def public(self):
+        """Actors involved in at least one published initiative: the others stay unlisted."""
+        return self.filter(
+            models.Exists(Involvement.objects.public().filter(actor=models.OuterRef("pk")))
+        )
+
+    def with_role_counts(self):
+        """Annotate `<role>_count` for each role: the published initiatives in that role."""
+        published = Q(involvements__initiative__status=Initiative.Status.PUBLISHED)
+        return self.annotate(
+            **{
+                f"{role}_count": models.Count(
+                    "involvements", filter=published & Q(involvements__role=role)
+                )
+                for role in Role.values
+            }
+        )
+
+
 class Actor(models.Model):
     Kind = ActorKind
     Sector = Sector
@@ -53,6 +73,8 @@ class Actor(models.Model):
     contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = ActorQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("actor")

@@ -1,14 +1,97 @@
-from django.views.generic import DetailView, ListView
+"""Actors' pages: who carries, funds, supports and adopts what, and where.
 
-from .models import Actor
+Contact details (contact_name, contact_email, contact_phone) are private: the queries below
+never load them, so no template can show them by mistake.
+"""
+
+from django.core.paginator import Paginator
+from django.views.generic import DetailView
+from django_filters.views import FilterView
+
+from initiatives.models import Initiative, Territory
+from initiatives.views import ROLE_HEADINGS
+
+from .filters import ActorFilter
+from .models import Actor, Involvement
+
+PRIVATE_FIELDS = ("contact_name", "contact_email", "contact_phone")
+PAGE_SIZE = 50
 
 
-class ActorListView(ListView):
-    model = Actor
-    paginate_by = 50
+class ActorListView(FilterView):
+    filterset_class = ActorFilter
+    strict = False
+    paginate_by = PAGE_SIZE
     template_name = "actors/actor_list.html"
+
+    def get_queryset(self):
+        return (
+            Actor.objects.public()
+            .with_role_counts()
+            .select_related("territory")
+            .defer(*PRIVATE_FIELDS, "description")
+            .order_by("name")
+        )
+
+    def get_filterset_kwargs(self, filterset_class):
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        kwargs["data"] = self.request.GET
+        return kwargs
+
+    def paginate_queryset(self, queryset, page_size):
+        page = Paginator(queryset, page_size).get_page(self.request.GET.get("page"))
+        return page.paginator, page, page.object_list, page.has_other_pages()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = self.filterset.form
+        context.update(
+            form=form,
+            roles=[(role, ROLE_HEADINGS[role]) for role in Involvement.Role],
+            role_labels=ROLE_HEADINGS,
+            ignored_filters=[form[name] for name in form.errors],
+        )
+        return context
 
 
 class ActorDetailView(DetailView):
-    model = Actor
+    """What the actor carries, funds, supports and adopts, by role, and in which régions."""
+
     template_name = "actors/actor_detail.html"
+
+    def get_queryset(self):
+        return Actor.objects.public().select_related("territory").defer(*PRIVATE_FIELDS)
+
+    def get_context_data(self, **kwargs):
+        involvements = list(
+            self.object.involvements.public()
+            .select_related("initiative__commune")
+            .defer(*(f"initiative__{name}" for name in Initiative.LONG_TEXT_FIELDS))
+            .order_by("initiative__name")
+        )
+        roles = [
+            (role, ROLE_HEADINGS[role], [i for i in involvements if i.role == role])
+            for role in Involvement.Role
+        ]
+        return super().get_context_data(
+            roles=[item for item in roles if item[2]],
+            regions=self.regions(involvements),
+            initiative_count=len({i.initiative_id for i in involvements}),
+            **kwargs,
+        )
+
+    def regions(self, involvements):
+        """[(région, count of initiatives located there)], largest first: one query."""
+        paths = {}
+        for involvement in involvements:
+            commune = involvement.initiative.commune
+            if commune is not None and commune.depth >= 1:
+                region_path = "/".join(commune.path.split("/")[:2]) + "/"
+                paths.setdefault(region_path, set()).add(involvement.initiative_id)
+        if not paths:
+            return []
+        regions = Territory.objects.filter(path__in=paths)
+        return sorted(
+            ((region, len(paths[region.path])) for region in regions),
+            key=lambda item: (-item[1], item[0].name),
+        )

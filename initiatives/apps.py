@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class InitiativesConfig(AppConfig):
     name = "initiatives"
     verbose_name = _("Initiatives")
+
+    def ready(self):
+        from .search import connect_signals
+
+        connect_signals()

@@ -1,16 +1,38 @@
-"""The one FilterSet behind the list, the map and the exports."""
+"""The one FilterSet behind the list, the map and the exports.
+
+Every parameter is a plain GET parameter, so a filtered view is a shareable URL:
+q, theme (repeatable), territory, stage (repeatable), legal_form (repeatable), role, actor,
+year_min, year_max and sort. Invalid values are reported in `form.errors` and ignored; the
+valid filters still apply (views set `strict = False`).
+"""
+
+from dataclasses import dataclass, field
 
 import django_filters
 from django import forms
+from django.db.models import Count, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from actors.models import Actor, Involvement
 
 from .models import Initiative, Territory, Theme
 
+SORT_CHOICES = [
+    ("relevance", _("relevance")),
+    ("name", _("name")),
+    ("newest", _("newest first")),
+    ("oldest", _("oldest first")),
+]
+SORT_ORDERINGS = {
+    "name": ["name", "pk"],
+    "newest": ["-published_at", "name", "pk"],
+    "oldest": ["published_at", "name", "pk"],
+}
+YEAR_BOUNDS = {"min_value": 1800, "max_value": 2100}
+
 
 class InitiativeFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="filter_search", label=_("Search"))
+    q = django_filters.CharFilter(method="filter_search", label=_("Search"), max_length=200)
     theme = django_filters.ModelMultipleChoiceFilter(
         queryset=Theme.objects.all(),
         to_field_name="slug",
@@ -18,29 +40,40 @@ class InitiativeFilter(django_filters.FilterSet):
         label=_("Themes"),
         widget=forms.CheckboxSelectMultiple,
     )
+    # Rendered from the facets, never as a <select>: there are 35,000 communes.
     territory = django_filters.ModelChoiceFilter(
         queryset=Territory.objects.all(),
         to_field_name="slug",
         method="filter_territory",
         label=_("Territory"),
+        widget=forms.HiddenInput,
     )
     stage = django_filters.MultipleChoiceFilter(
         choices=Initiative.Stage.choices, label=_("Stage"), widget=forms.CheckboxSelectMultiple
     )
     legal_form = django_filters.MultipleChoiceFilter(
-        choices=Initiative.LegalForm.choices, label=_("Legal form")
+        choices=Initiative.LegalForm.choices,
+        label=_("Legal form"),
+        widget=forms.CheckboxSelectMultiple,
     )
     role = django_filters.ChoiceFilter(
         choices=Involvement.Role.choices, method="filter_role", label=_("Role")
     )
     actor = django_filters.ModelChoiceFilter(
-        queryset=Actor.objects.all(), to_field_name="slug", method="filter_actor", label=_("Actor")
+        queryset=Actor.objects.all(),
+        to_field_name="slug",
+        method="filter_actor",
+        label=_("Actor"),
+        widget=forms.HiddenInput,
     )
     year_min = django_filters.NumberFilter(
-        field_name="year_started", lookup_expr="gte", label=_("Started from")
+        field_name="year_started", lookup_expr="gte", label=_("Started from"), **YEAR_BOUNDS
     )
     year_max = django_filters.NumberFilter(
-        field_name="year_started", lookup_expr="lte", label=_("Started until")
+        field_name="year_started", lookup_expr="lte", label=_("Started until"), **YEAR_BOUNDS
+    )
+    sort = django_filters.ChoiceFilter(
+        choices=SORT_CHOICES, method="filter_sort", label=_("Sort by"), empty_label=None
     )
 
     class Meta:
@@ -48,6 +81,7 @@ class InitiativeFilter(django_filters.FilterSet):
         fields = []
 
     def filter_search(self, queryset, name, value):
+        # Orders by relevance; a `sort` other than relevance overrides it.
         return queryset.search(value)
 
     def filter_themes(self, queryset, name, themes):
@@ -67,10 +101,23 @@ class InitiativeFilter(django_filters.FilterSet):
     def filter_actor(self, queryset, name, actor):
         return queryset
 
+    def filter_sort(self, queryset, name, value):
+        if value in SORT_ORDERINGS:
+            return queryset.order_by(*SORT_ORDERINGS[value])
+        return queryset
+
     def filter_queryset(self, queryset):
-        queryset = super().filter_queryset(queryset)
-        role = self.form.cleaned_data.get("role")
-        actor = self.form.cleaned_data.get("actor")
+        return self.filter_queryset_without(queryset)
+
+    def filter_queryset_without(self, queryset, excluded=()):
+        """The queryset filtered by every valid filter except the `excluded` ones."""
+        cleaned_data = self.form.cleaned_data
+        for name, value in cleaned_data.items():
+            if name not in excluded:
+                queryset = self.filters[name].filter(queryset, value)
+                assert isinstance(queryset, QuerySet), f"Filter {name} returned {queryset!r}"
+        role = None if "role" in excluded else cleaned_data.get("role")
+        actor = None if "actor" in excluded else cleaned_data.get("actor")
         if role or actor:
             involvements = Involvement.objects.all()
             if role:
@@ -79,3 +126,93 @@ class InitiativeFilter(django_filters.FilterSet):
                 involvements = involvements.filter(actor=actor)
             queryset = queryset.filter(pk__in=involvements.values("initiative"))
         return queryset
+
+    def facets(self):
+        """How many results each option of each facet would give with the other filters applied.
+
+        Eight queries whatever the number of initiatives, options and filters (ten when a
+        territory is chosen): themes 2, stages 1, legal forms 1, territories 2 (+1 for the
+        chosen territory's ancestors), actors 1, plus the form's own validation lookups.
+        """
+        self.errors  # noqa: B018 -- validates the form, filling cleaned_data
+        data = self.form.cleaned_data
+        base = self.queryset
+
+        def without(*names):
+            return self.filter_queryset_without(base, excluded=("sort", *names)).values("pk")
+
+        selected_themes = {theme.slug for theme in data.get("theme") or ()}
+        themes = Theme.objects.with_counts(Initiative.objects.filter(pk__in=without("theme")))
+        for theme in themes:
+            theme.selected = theme.slug in selected_themes
+            for subtheme in theme.subthemes:
+                subtheme.selected = subtheme.slug in selected_themes
+
+        territory = data.get("territory")
+        in_scope = Initiative.objects.filter(pk__in=without("territory"))
+        return Facets(
+            themes=themes,
+            stages=self.choice_counts("stage", without("stage")),
+            legal_forms=self.choice_counts("legal_form", without("legal_form")),
+            territory=territory,
+            territory_ancestors=(
+                list(Territory.objects.ancestors_of(territory).exclude(pk=territory.pk))
+                if territory
+                else []
+            ),
+            territories=in_scope.count_by_subterritory(territory),
+            actors=self.actor_counts(without("role", "actor"), data.get("role")),
+        )
+
+    def choice_counts(self, name, initiatives):
+        counts = dict(
+            Initiative.objects.filter(pk__in=initiatives)
+            .order_by()
+            .values_list(name)
+            .annotate(count=Count("pk"))
+        )
+        selected = set(self.form.cleaned_data.get(name) or ())
+        return [
+            FacetOption(value, label, counts.get(value, 0), value in selected)
+            for value, label in self.filters[name].extra["choices"]
+            if counts.get(value) or value in selected
+        ]
+
+    def actor_counts(self, initiatives, role):
+        involvements = Involvement.objects.filter(initiative__in=initiatives)
+        if role:
+            involvements = involvements.filter(role=role)
+        actor = self.form.cleaned_data.get("actor")
+        rows = (
+            involvements.order_by("actor__name")
+            .values_list("actor__slug", "actor__name")
+            .annotate(count=Count("initiative", distinct=True))
+        )
+        options = [
+            FacetOption(slug, name, count, actor is not None and slug == actor.slug)
+            for slug, name, count in rows
+        ]
+        if actor and not any(option.selected for option in options):
+            options.insert(0, FacetOption(actor.slug, actor.name, 0, True))
+        return options
+
+
+@dataclass
+class FacetOption:
+    value: str
+    label: str
+    count: int
+    selected: bool = False
+
+
+@dataclass
+class Facets:
+    """What the filter form shows beside its options (see filter_form.html)."""
+
+    themes: list = field(default_factory=list)
+    stages: list = field(default_factory=list)
+    legal_forms: list = field(default_factory=list)
+    territory: Territory | None = None
+    territory_ancestors: list = field(default_factory=list)
+    territories: list = field(default_factory=list)
+    actors: list = field(default_factory=list)

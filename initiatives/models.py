@@ -1,11 +1,14 @@
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models, transaction
 from django.db.models import Q
-from django.db.models.functions import Coalesce, Concat, Now, Substr
+from django.db.models.functions import Coalesce, Concat, Now, StrIndex, Substr
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from . import search
 
 LATITUDE_VALIDATORS = [MinValueValidator(-90), MaxValueValidator(90)]
 LONGITUDE_VALIDATORS = [MinValueValidator(-180), MaxValueValidator(180)]
@@ -159,6 +162,36 @@ class ThemeQuerySet(models.QuerySet):
     def top_level(self):
         return self.filter(parent__isnull=True)
 
+    def with_counts(self, initiatives):
+        """The top-level themes, each with `count` and `subthemes` (each with its `count`).
+
+        A top-level theme counts the initiatives of its whole family, each once. Two queries.
+        """
+        matching = models.Q(initiatives__in=initiatives.order_by().values("pk"))
+        themes = list(
+            self.annotate(count=models.Count("initiatives", filter=matching)).order_by(
+                "position", "name"
+            )
+        )
+        links = Initiative.themes.through.objects.filter(
+            initiative__in=initiatives.order_by().values("pk")
+        )
+        family_counts = dict(
+            links.order_by()
+            .values(family=Coalesce("theme__parent_id", "theme_id"))
+            .annotate(count=models.Count("initiative_id", distinct=True))
+            .values_list("family", "count")
+        )
+        top_level = [theme for theme in themes if theme.parent_id is None]
+        by_pk = {theme.pk: theme for theme in top_level}
+        for theme in top_level:
+            theme.count = family_counts.get(theme.pk, 0)
+            theme.subthemes = []
+        for theme in themes:
+            if theme.parent_id in by_pk:
+                by_pk[theme.parent_id].subthemes.append(theme)
+        return top_level
+
 
 class Theme(models.Model):
     name = models.CharField(_("name"), max_length=120)
@@ -225,9 +258,76 @@ class InitiativeQuerySet(models.QuerySet):
             | Q(action_territories__path__startswith=territory.path)
         ).distinct()
 
+    def listed_for(self, user, status=None):
+        """What a list shows: published initiatives, or the archived ones when a curator asks."""
+        if status == Initiative.Status.ARCHIVED and is_curator(user):
+            return self.filter(status=Initiative.Status.ARCHIVED)
+        return self.published()
+
+    def visible_to(self, user):
+        """What a detail page shows: published initiatives, and archived ones to curators."""
+        if is_curator(user):
+            return self.filter(status__in=[Initiative.Status.PUBLISHED, Initiative.Status.ARCHIVED])
+        return self.published()
+
     def search(self, text):
-        """Initiatives matching a visitor's words."""
-        return self.filter(Q(name__icontains=text) | Q(summary__icontains=text))
+        """Initiatives matching a visitor's words, best first (see initiatives/search.py)."""
+        return search.search(self, text)
+
+    def refresh_search_documents(self):
+        return search.refresh_search_documents(self)
+
+    def with_card_data(self):
+        """What an initiative card shows: the commune and the themes (one more query)."""
+        return (
+            self.select_related("commune")
+            .prefetch_related(
+                models.Prefetch("themes", queryset=Theme.objects.only("name", "slug"))
+            )
+            .defer(*Initiative.LONG_TEXT_FIELDS)
+        )
+
+    def count_by_subterritory(self, territory=None):
+        """[(territory, count)] one level below `territory`, largest count first.
+
+        Below the countries (régions, provinces, states) when `territory` is None. Only the
+        territories holding some of these initiatives' communes; two queries: the counts
+        grouped on the prefix of the communes' paths, then the territories' names.
+        """
+        path = models.F("commune__path")
+        if territory is None:
+            located = self.filter(commune__isnull=False)
+            prefix_length = StrIndex(path, models.Value("/"))
+        else:
+            located = self.located_in(territory)
+            prefix_length = models.Value(len(territory.path))
+        rest = Substr(path, prefix_length + 1)
+        counts = dict(
+            located.annotate(
+                child_path=Substr(path, 1, prefix_length + StrIndex(rest, models.Value("/")))
+            )
+            .order_by()
+            .values_list("child_path")
+            .annotate(count=models.Count("pk"))
+        )
+        counts.pop(territory.path if territory else None, None)
+        territories = Territory.objects.filter(path__in=counts, depth__gte=1)
+        return sorted(
+            ((child, counts[child.path]) for child in territories),
+            key=lambda item: (-item[1], item[0].name),
+        )
+
+    def related_to(self, initiative, themes, limit=6):
+        """Other initiatives sharing themes or the département, most shared themes first."""
+        near = Q(pk__in=[])
+        if initiative.commune_id and initiative.commune.depth >= 2:
+            departement = "/".join(initiative.commune.path.split("/")[:3]) + "/"
+            near = Q(commune__path__startswith=departement)
+        shared = models.Count("themes", filter=Q(themes__in=themes), distinct=True)
+        candidates = self.exclude(pk=initiative.pk).filter(
+            Q(pk__in=Initiative.objects.filter(themes__in=themes).values("pk")) | near
+        )
+        return candidates.annotate(shared_themes=shared).order_by("-shared_themes", "name")[:limit]
 
     def with_point(self):
         return self.filter(latitude__isnull=False)
@@ -350,6 +450,24 @@ class Initiative(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
+    # Maintained by refresh_search_document(): see initiatives/search.py.
+    search_document = models.TextField(editable=False, blank=True, default="")
+    search_vector = models.GeneratedField(
+        expression=search.search_vector_expression(),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+
+    LONG_TEXT_FIELDS = (
+        "description",
+        "how_it_works",
+        "obstacles",
+        "enablers",
+        "lessons",
+        "search_document",
+        "search_vector",
+    )
+
     objects = InitiativeQuerySet.as_manager()
 
     class Meta:
@@ -395,6 +513,7 @@ class Initiative(models.Model):
         if self.status == self.Status.PUBLISHED and self.published_at is None:
             self.published_at = timezone.now()
         super().save(*args, **kwargs)
+        self.refresh_search_document()
 
     def get_absolute_url(self):
         return reverse("initiative_detail", args=[self.slug])
@@ -408,3 +527,12 @@ class Initiative(models.Model):
     @property
     def is_public(self):
         return self.status == self.Status.PUBLISHED
+
+    def refresh_search_document(self):
+        """Rebuild the stored search document (five queries and an update)."""
+        Initiative.objects.filter(pk=self.pk).refresh_search_documents()
+
+
+def is_curator(user):
+    """A staff member allowed to see the directory's content beyond what is published."""
+    return user.is_authenticated and user.is_staff and user.has_perm("initiatives.view_initiative")

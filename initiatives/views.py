@@ -1,53 +1,307 @@
+"""The public directory: home, the filtered list, an initiative, territories and themes.
+
+Every page runs a fixed number of queries whatever the number of rows (tests/test_query_counts.py).
+"""
+
+import json
+
+from django.core.paginator import Paginator
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Count
 from django.shortcuts import get_object_or_404
+from django.urls import NoReverseMatch, reverse
+from django.utils.functional import cached_property
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView, ListView, TemplateView
 from django_filters.views import FilterView
 
-from .filters import InitiativeFilter
-from .models import Initiative, Territory, Theme
+from actors.models import Actor, Involvement
+
+from .filters import SORT_CHOICES, InitiativeFilter
+from .models import Initiative, Territory, Theme, is_curator
+
+PAGE_SIZE = 24
+RECENT_COUNT = 6
+# Networks acting in a territory are listed, not paginated: a national network acts in every
+# département, so the list is capped.
+ACTING_LIMIT = 50
+
+ROLE_HEADINGS = {
+    Involvement.Role.CARRIER: _("porteurs"),
+    Involvement.Role.FUNDER: _("bailleurs de fonds"),
+    Involvement.Role.SUPPORT: _("partenaires de soutien"),
+    Involvement.Role.TAKER: _("preneurs"),
+}
+# What json_script escapes, for a JSON-LD block that must keep its own type.
+JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+
+def paginate(request, queryset, page_size=PAGE_SIZE):
+    """A page of the queryset; a page number past the end or not a number gives the last/first."""
+    return Paginator(queryset, page_size).get_page(request.GET.get("page"))
+
+
+def map_url():
+    try:
+        return reverse("map")
+    except NoReverseMatch:
+        return "/carte/"
 
 
 class HomeView(TemplateView):
     template_name = "initiatives/home.html"
 
+    def get_context_data(self, **kwargs):
+        published = Initiative.objects.published()
+        totals = published.aggregate(
+            initiatives=Count("pk"), territories=Count("commune", distinct=True)
+        )
+        totals["actors"] = Actor.objects.public().count()
+        return super().get_context_data(
+            themes=Theme.objects.with_counts(published),
+            regions=published.count_by_subterritory(),
+            recent=published.with_card_data().order_by("-published_at", "name")[:RECENT_COUNT],
+            totals=totals,
+            **kwargs,
+        )
+
 
 class InitiativeListView(FilterView):
+    """The list: every filter a GET parameter, with facet counts beside the options.
+
+    Invalid parameters are reported and ignored (strict = False); a page past the end shows
+    the last page.
+    """
+
     filterset_class = InitiativeFilter
-    paginate_by = 24
+    strict = False
+    paginate_by = PAGE_SIZE
     template_name = "initiatives/initiative_list.html"
 
     def get_queryset(self):
-        return Initiative.objects.published().select_related("commune")
+        return Initiative.objects.listed_for(
+            self.request.user, self.request.GET.get("status")
+        ).with_card_data()
+
+    def get_filterset_kwargs(self, filterset_class):
+        # Always bound, so that an empty query string is a valid, empty set of filters.
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        kwargs["data"] = self.filter_data()
+        return kwargs
+
+    def filter_data(self):
+        return self.request.GET
+
+    def paginate_queryset(self, queryset, page_size):
+        page = paginate(self.request, queryset, page_size)
+        return page.paginator, page, page.object_list, page.has_other_pages()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = self.filterset.form
+        searching = bool(form.cleaned_data.get("q"))
+        context.update(
+            form=form,
+            facets=self.filterset.facets(),
+            sort_choices=[
+                (value, label) for value, label in SORT_CHOICES if value != "relevance" or searching
+            ],
+            current_sort=form.cleaned_data.get("sort") or ("relevance" if searching else "name"),
+            ignored_filters=[form[name] for name in form.errors],
+            map_url=map_url(),
+            showing_archived=self.request.GET.get("status") == Initiative.Status.ARCHIVED
+            and is_curator(self.request.user),
+        )
+        return context
+
+
+class ThemeDetailView(InitiativeListView):
+    """A theme's page: its initiatives (sub-themes included), with the other filters."""
+
+    template_name = "initiatives/theme_detail.html"
+
+    @cached_property
+    def theme(self):
+        return get_object_or_404(Theme.objects.select_related("parent"), slug=self.kwargs["slug"])
+
+    def filter_data(self):
+        data = self.request.GET.copy()
+        data.setlist("theme", [self.theme.slug])
+        return data
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        family = next((t for t in context["facets"].themes if t.pk == self.theme.pk), None)
+        context.update(theme=self.theme, subthemes=family.subthemes if family else [])
+        return context
 
 
 class InitiativeDetailView(DetailView):
     template_name = "initiatives/initiative_detail.html"
 
     def get_queryset(self):
-        return Initiative.objects.published()
+        return Initiative.objects.visible_to(self.request.user).select_related(
+            "commune", "replicated_from"
+        )
+
+    def get_context_data(self, **kwargs):
+        initiative = self.object
+        themes = list(initiative.themes.all())
+        involvements = list(initiative.involvements.select_related("actor"))
+        by_role = [
+            (role, ROLE_HEADINGS[role], [i for i in involvements if i.role == role])
+            for role in Involvement.Role
+        ]
+        places = (
+            list(Territory.objects.ancestors_of(initiative.commune).filter(depth__gte=1))[::-1]
+            if initiative.commune_id
+            else []
+        )
+        origin = initiative.replicated_from
+        return super().get_context_data(
+            initiative=initiative,
+            themes=themes,
+            places=places,
+            action_territories=list(initiative.action_territories.all()),
+            roles=[(role, heading, items) for role, heading, items in by_role if items],
+            replicated_from=origin if origin and origin.is_public else None,
+            replications=list(initiative.replications.published().order_by("name")),
+            related=list(
+                Initiative.objects.published()
+                .related_to(initiative, [theme.pk for theme in themes])
+                .select_related("commune")
+                .defer(*Initiative.LONG_TEXT_FIELDS)
+            ),
+            json_ld=self.json_ld(initiative, themes, involvements),
+            absolute_url=self.request.build_absolute_uri(initiative.get_absolute_url()),
+            **kwargs,
+        )
+
+    def json_ld(self, initiative, themes, involvements):
+        """schema.org description of the initiative, for search engines and link previews."""
+        absolute = self.request.build_absolute_uri
+        data = {
+            "@context": "https://schema.org",
+            "@type": "Project",
+            "name": initiative.name,
+            "description": initiative.summary,
+            "url": absolute(initiative.get_absolute_url()),
+            "keywords": ", ".join(theme.name for theme in themes),
+            "dateModified": initiative.updated_at,
+        }
+        if initiative.website:
+            data["sameAs"] = initiative.website
+        if initiative.year_started:
+            data["foundingDate"] = str(initiative.year_started)
+        if initiative.commune_id:
+            data["address"] = {
+                "@type": "PostalAddress",
+                "streetAddress": initiative.address,
+                "addressLocality": initiative.commune.name,
+                "addressCountry": initiative.commune.country,
+            }
+        if initiative.latitude is not None:
+            data["geo"] = {
+                "@type": "GeoCoordinates",
+                "latitude": initiative.latitude,
+                "longitude": initiative.longitude,
+            }
+        funders = [i.actor for i in involvements if i.role == Involvement.Role.FUNDER]
+        if funders:
+            data["funder"] = [
+                {
+                    "@type": "Organization",
+                    "name": actor.name,
+                    "url": absolute(actor.get_absolute_url()),
+                }
+                for actor in funders
+            ]
+        text = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False)
+        return mark_safe(text.translate(JSON_SCRIPT_ESCAPES))  # noqa: S308 -- escaped above
 
 
-class TerritoryListView(ListView):
+class TerritoryListView(TemplateView):
+    """The régions (and provinces, states) holding initiatives, by country."""
+
     template_name = "initiatives/territory_list.html"
 
-    def get_queryset(self):
-        return Territory.objects.filter(parent__isnull=True)
+    def get_context_data(self, **kwargs):
+        show_all = "all" in self.request.GET
+        counts = Initiative.objects.published().count_by_subterritory()
+        if show_all:
+            count_by_pk = {territory.pk: count for territory, count in counts}
+            regions = Territory.objects.filter(depth=1).select_related("parent").order_by("name")
+            counts = [(region, count_by_pk.get(region.pk, 0)) for region in regions]
+        countries = {}
+        for region, count in counts:
+            countries.setdefault(region.parent_id, []).append((region, count))
+        return super().get_context_data(
+            countries=[
+                (country, countries.get(country.pk, []))
+                for country in Territory.objects.filter(depth=0).order_by("name")
+            ],
+            show_all=show_all,
+            **kwargs,
+        )
 
 
-class TerritoryDetailView(DetailView):
-    model = Territory
+class TerritoryDetailView(ListView):
+    """A territory: where it sits, its sub-territories, the initiatives located in it, and the
+    networks acting in it from elsewhere."""
+
     template_name = "initiatives/territory_detail.html"
+    paginate_by = PAGE_SIZE
+
+    @cached_property
+    def territory(self):
+        return get_object_or_404(Territory, slug=self.kwargs["slug"])
+
+    def get_queryset(self):
+        return (
+            Initiative.objects.published()
+            .located_in(self.territory)
+            .with_card_data()
+            .order_by("name", "pk")
+        )
+
+    def paginate_queryset(self, queryset, page_size):
+        page = paginate(self.request, queryset, page_size)
+        return page.paginator, page, page.object_list, page.has_other_pages()
+
+    def get_context_data(self, **kwargs):
+        territory = self.territory
+        published = Initiative.objects.published()
+        show_all = "all" in self.request.GET
+        children = published.count_by_subterritory(territory)
+        if show_all:
+            count_by_pk = {child.pk: count for child, count in children}
+            children = [
+                (child, count_by_pk.get(child.pk, 0))
+                for child in territory.children.order_by("name")
+            ]
+        acting = (
+            published.filter(pk__in=published.acting_in(territory).values("pk"))
+            .exclude(pk__in=published.located_in(territory).values("pk"))
+            .with_card_data()
+            .order_by("name")
+        )
+        return super().get_context_data(
+            territory=territory,
+            ancestors=list(Territory.objects.ancestors_of(territory).exclude(pk=territory.pk)),
+            children=children,
+            show_all=show_all,
+            has_children=bool(children) or show_all,
+            acting=list(acting[:ACTING_LIMIT]),
+            acting_limit=ACTING_LIMIT,
+            **kwargs,
+        )
 
 
-class ThemeListView(ListView):
+class ThemeListView(TemplateView):
     template_name = "initiatives/theme_list.html"
 
-    def get_queryset(self):
-        return Theme.objects.top_level().prefetch_related("children")
-
-
-class ThemeDetailView(DetailView):
-    model = Theme
-    template_name = "initiatives/theme_detail.html"
-
-    def get_object(self, queryset=None):
-        return get_object_or_404(Theme, slug=self.kwargs["slug"])
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            themes=Theme.objects.with_counts(Initiative.objects.published()), **kwargs
+        )

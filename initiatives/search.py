@@ -1,0 +1,241 @@
+"""Full-text search over initiatives.
+
+Every initiative stores a search document (`Initiative.search_document`): its own texts, the
+names of its places (commune and the territories above it, territories of action) and the
+names of its actors, lower-cased and without accents. It is rebuilt by
+`Initiative.refresh_search_document()`, which `Initiative.save()` calls, and by the signal
+receivers below when an involvement, a territory of action, an actor's name or a territory's
+name changes. Bulk writes (`QuerySet.update`, `bulk_create`) skip both: follow them with
+`Initiative.objects.filter(...).refresh_search_documents()`.
+
+- On PostgreSQL, a stored generated column `search_vector` weighs the name (A), the summary (B)
+  and the document (C) with the `french_unaccent` configuration (French stemming after
+  unaccent), behind a GIN index; words are read as a web search (`"quoted phrase"`, `-not`,
+  `or`) and ranked; a trigram word similarity on the document catches typos.
+- On SQLite, every word of the query must appear in the document: accent- and
+  case-insensitive, without stemming.
+"""
+
+import re
+import unicodedata
+
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db import connections
+from django.db.models import Case, Exists, F, Func, IntegerField, Prefetch, Q, Value, When
+
+SEARCH_CONFIG = "french_unaccent"
+BATCH_SIZE = 500
+# Shorter queries ("le", "de") would find similar words in every document.
+MIN_TYPO_LENGTH = 4
+# Letters that Unicode does not decompose but that PostgreSQL's unaccent spells out.
+LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss"})
+
+
+def normalise(text):
+    """Lower case, no accents, single spaces: "L'Écologie  verte" -> "l'ecologie verte".
+
+    Punctuation stays, so that PostgreSQL's parser still sees "pas-de-calais" as one word.
+    """
+    decomposed = unicodedata.normalize("NFKD", text.lower().translate(LIGATURES))
+    stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(stripped.split())
+
+
+def words_of(text):
+    """The words of a query, normalised: "Pas-de-Calais, Écologie" -> "pas de calais ecologie"."""
+    return " ".join(re.findall(r"\w+", normalise(text)))
+
+
+class PostgreSQLOnly(Func):
+    """The wrapped expression on PostgreSQL, NULL on other databases.
+
+    Lets one GeneratedField hold a tsvector on PostgreSQL while SQLite stores nothing.
+    """
+
+    template = "%(expressions)s"
+
+    def as_sql(self, compiler, connection, **extra_context):
+        if connection.vendor != "postgresql":
+            return "NULL", []
+        return super().as_sql(compiler, connection, **extra_context)
+
+
+def search_vector_expression():
+    """What the generated column `search_vector` holds on PostgreSQL."""
+    from django.contrib.postgres.search import SearchVectorField
+
+    return PostgreSQLOnly(
+        SearchVector("name", config=SEARCH_CONFIG, weight="A")
+        + SearchVector("summary", config=SEARCH_CONFIG, weight="B")
+        + SearchVector("search_document", config=SEARCH_CONFIG, weight="C"),
+        output_field=SearchVectorField(),
+    )
+
+
+def search(initiatives, text):
+    """These initiatives matching a visitor's words, best first, annotated with `search_rank`."""
+    words = words_of(text)
+    if not words:
+        return initiatives
+    if connections[initiatives.db].vendor == "postgresql":
+        return _postgresql_search(initiatives, text, words)
+    return _plain_search(initiatives, words)
+
+
+def _postgresql_search(initiatives, text, words):
+    from django.contrib.postgres.search import TrigramWordSimilarity
+
+    query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
+    matches = Q(search_vector=query)
+    if len(words) >= MIN_TYPO_LENGTH:
+        # The typo fallback: similar words, only when no initiative matches the text query
+        # (one query all the same: PostgreSQL evaluates the uncorrelated EXISTS once).
+        matches |= ~Exists(initiatives.filter(search_vector=query)) & Q(
+            search_document__trigram_word_similar=words
+        )
+    return (
+        initiatives.filter(matches)
+        .annotate(
+            search_rank=SearchRank(F("search_vector"), query),
+            search_similarity=TrigramWordSimilarity(words, "search_document"),
+        )
+        .order_by("-search_rank", "-search_similarity", "name")
+    )
+
+
+def _plain_search(initiatives, words):
+    matches = Q()
+    for word in words.split():
+        matches &= Q(search_document__contains=word)
+    return (
+        initiatives.filter(matches)
+        .annotate(
+            search_rank=Case(
+                When(name__icontains=words, then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("-search_rank", "name")
+    )
+
+
+def build_search_documents(initiatives):
+    """{pk: search document} for these initiatives, in five queries however many there are.
+
+    Uses only fields and relations, so that a data migration can call it with historical models.
+    """
+    initiative_model = initiatives.model
+    territory_model = initiative_model._meta.get_field("commune").related_model
+    involvement_model = initiative_model._meta.get_field("involvements").related_model
+    rows = list(
+        initiatives.select_related("commune").prefetch_related(
+            Prefetch("action_territories", queryset=territory_model.objects.only("name")),
+            Prefetch("involvements", queryset=involvement_model.objects.select_related("actor")),
+        )
+    )
+    ancestor_paths = {
+        path for row in rows if row.commune_id for path in _ancestor_paths(row.commune.path)
+    }
+    place_names = dict(
+        territory_model.objects.filter(path__in=ancestor_paths).values_list("path", "name")
+    )
+    documents = {}
+    for row in rows:
+        pieces = [
+            row.name,
+            row.summary,
+            row.description,
+            row.how_it_works,
+            row.obstacles,
+            row.enablers,
+            row.lessons,
+            row.address,
+        ]
+        if row.commune_id:
+            pieces += [place_names.get(path, "") for path in _ancestor_paths(row.commune.path)]
+        pieces += [territory.name for territory in row.action_territories.all()]
+        pieces += [involvement.actor.name for involvement in row.involvements.all()]
+        documents[row.pk] = normalise(" ".join(pieces))
+    return documents
+
+
+def refresh_search_documents(initiatives):
+    """Rebuild and store the search documents of these initiatives, by batches."""
+    pks = list(initiatives.order_by().values_list("pk", flat=True))
+    model = initiatives.model
+    for start in range(0, len(pks), BATCH_SIZE):
+        documents = build_search_documents(
+            model._base_manager.filter(pk__in=pks[start:][:BATCH_SIZE])
+        )
+        model._base_manager.bulk_update(
+            [model(pk=pk, search_document=document) for pk, document in documents.items()],
+            ["search_document"],
+        )
+    return len(pks)
+
+
+def _ancestor_paths(path):
+    segments = path.rstrip("/").split("/")
+    return ["/".join(segments[: depth + 1]) + "/" for depth in range(len(segments))]
+
+
+def connect_signals():
+    """Keep search documents fresh when what they copy from other tables changes."""
+    from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
+
+    from actors.models import Actor, Involvement
+
+    from .models import Initiative, Territory
+
+    post_save.connect(_involvement_changed, sender=Involvement, dispatch_uid="search_involvement")
+    post_delete.connect(
+        _involvement_changed, sender=Involvement, dispatch_uid="search_involvement_deleted"
+    )
+    m2m_changed.connect(
+        _action_territories_changed,
+        sender=Initiative.action_territories.through,
+        dispatch_uid="search_action_territories",
+    )
+    for model in (Actor, Territory):
+        pre_save.connect(_remember_name, sender=model, dispatch_uid=f"search_{model.__name__}_pre")
+        post_save.connect(_name_changed, sender=model, dispatch_uid=f"search_{model.__name__}")
+
+
+def _initiatives():
+    from .models import Initiative
+
+    return Initiative.objects
+
+
+def _involvement_changed(sender, instance, **kwargs):
+    _initiatives().filter(pk=instance.initiative_id).refresh_search_documents()
+
+
+def _action_territories_changed(sender, instance, action, reverse, pk_set, **kwargs):
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    if not reverse:
+        _initiatives().filter(pk=instance.pk).refresh_search_documents()
+    elif pk_set:
+        _initiatives().filter(pk__in=pk_set).refresh_search_documents()
+
+
+def _remember_name(sender, instance, **kwargs):
+    if instance.pk:
+        instance._name_before_save = (
+            sender._base_manager.filter(pk=instance.pk).values_list("name", flat=True).first()
+        )
+
+
+def _name_changed(sender, instance, created, **kwargs):
+    if created or getattr(instance, "_name_before_save", instance.name) == instance.name:
+        return
+    initiatives = _initiatives()
+    if sender.__name__ == "Actor":
+        affected = initiatives.filter(involvements__actor=instance)
+    else:
+        affected = initiatives.filter(
+            Q(commune__path__startswith=instance.path) | Q(action_territories=instance)
+        )
+    affected.distinct().refresh_search_documents()

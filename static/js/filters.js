@@ -1,0 +1,109 @@
+// Live filtering of the initiative list (list and theme pages).
+//
+// Without this script the filter form submits as a plain GET form. With it, any change
+// fetches the same page for the new query string, swaps in its results and its facet
+// fieldsets ([data-facet], whose counts depend on the other filters), and records the new URL
+// in the history, so that the address bar stays shareable and Back works.
+// Hooks: see the comment at the top of templates/initiatives/includes/filter_form.html.
+
+const form = document.querySelector("[data-filter-form]");
+const TYPING_DELAY = 500;
+const WIDE_SCREEN = "(min-width: 60em)";
+
+let pending = null;
+let timer = null;
+
+function queryString() {
+  const params = new URLSearchParams();
+  for (const [name, value] of new FormData(form)) {
+    if (value !== "") params.append(name, value);
+  }
+  const query = params.toString();
+  return query ? `?${query}` : "";
+}
+
+function focusedId() {
+  const active = document.activeElement;
+  return active && active.id && form.contains(active) ? active.id : null;
+}
+
+function swap(newDocument) {
+  const results = document.querySelector("[data-results]");
+  const newResults = newDocument.querySelector("[data-results]");
+  if (!results || !newResults) return false;
+  const focused = focusedId();
+  for (const fieldset of form.querySelectorAll("[data-facet]")) {
+    const selector = `[data-facet="${fieldset.dataset.facet}"]`;
+    const replacement = newDocument.querySelector(selector);
+    if (replacement) fieldset.replaceWith(document.importNode(replacement, true));
+  }
+  results.replaceWith(document.importNode(newResults, true));
+  if (focused && !document.activeElement?.id) document.getElementById(focused)?.focus();
+  const status = document.getElementById("results-status");
+  const count = document.getElementById("results-title");
+  if (status && count) status.textContent = count.textContent.trim();
+  document.title = newDocument.title;
+  return true;
+}
+
+async function load(url, { push }) {
+  pending?.abort();
+  const controller = new AbortController();
+  pending = controller;
+  document.querySelector("[data-results]")?.setAttribute("aria-busy", "true");
+  try {
+    const response = await fetch(url, { signal: controller.signal, credentials: "same-origin" });
+    if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
+    const html = await response.text();
+    const newDocument = new DOMParser().parseFromString(html, "text/html");
+    if (!swap(newDocument)) throw new Error("The answer has no results.");
+    if (push && new URL(url, window.location.href).href !== window.location.href) {
+      window.history.pushState({ liveFilters: true }, "", url);
+    }
+  } catch (error) {
+    if (error.name === "AbortError") return;
+    window.location.assign(url); // Let the browser show the page, or its error, as without JS.
+  } finally {
+    if (pending === controller) {
+      pending = null;
+      document.querySelector("[data-results]")?.removeAttribute("aria-busy");
+    }
+  }
+}
+
+function schedule(delay) {
+  window.clearTimeout(timer);
+  const url = new URL(form.action);
+  timer = window.setTimeout(() => load(url.pathname + queryString(), { push: true }), delay);
+}
+
+function isTyped(element) {
+  return element.matches("input[type=search], input[type=number]");
+}
+
+if (form) {
+  form.classList.add("is-live");
+  const panel = form.querySelector("details");
+  if (panel && window.matchMedia(WIDE_SCREEN).matches) panel.open = true;
+
+  // Controls associated with the form from outside it (the sort menu) bubble to the document.
+  document.addEventListener("change", (event) => {
+    if (event.target.form === form && !isTyped(event.target)) schedule(0);
+  });
+  document.addEventListener("input", (event) => {
+    if (event.target.form === form && isTyped(event.target)) schedule(TYPING_DELAY);
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    schedule(0);
+  });
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest("[data-results] .pagination a");
+    if (!link || event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
+    event.preventDefault();
+    load(link.href, { push: true }).then(() => document.getElementById("results-title")?.focus());
+  });
+  window.addEventListener("popstate", () => {
+    load(window.location.pathname + window.location.search, { push: false });
+  });
+}
