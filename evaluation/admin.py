@@ -398,6 +398,14 @@ admin.site.unregister(Initiative)
 class InitiativeWithObservationsAdmin(InitiativeAdmin):
     inlines = [*InitiativeAdmin.inlines, ObservationInline]
 
+    def get_inline_instances(self, request, obj=None):
+        # Figures come once the initiative exists: the add page stays the directory's own.
+        return [
+            inline
+            for inline in super().get_inline_instances(request, obj)
+            if obj is not None or not isinstance(inline, ObservationInline)
+        ]
+
 
 @admin.register(Observation)
 class ObservationAdmin(admin.ModelAdmin):

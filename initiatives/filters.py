@@ -14,6 +14,7 @@ from django.db.models import Count, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from actors.models import Actor, Involvement
+from evaluation.filters import AssessedWithFilter, DimensionScoreFilter
 
 from .models import Initiative, Territory, Theme
 
@@ -75,6 +76,8 @@ class InitiativeFilter(django_filters.FilterSet):
     sort = django_filters.ChoiceFilter(
         choices=SORT_CHOICES, method="filter_sort", label=_("Sort by"), empty_label=None
     )
+    framework = AssessedWithFilter(label=_("Assessed with"))
+    dimension = DimensionScoreFilter(label=_("Dimension score at least"))
 
     class Meta:
         model = Initiative
