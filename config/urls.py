@@ -11,4 +11,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("initiatives.urls")),
     path("", include("actors.urls")),
+    path("", include("evaluation.urls")),
 ]
