@@ -21,12 +21,25 @@ import unicodedata
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connections
-from django.db.models import Case, Exists, F, Func, IntegerField, Prefetch, Q, Value, When
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    Prefetch,
+    Q,
+    Value,
+    When,
+)
 
 SEARCH_CONFIG = "french_unaccent"
 BATCH_SIZE = 500
 # Shorter queries ("le", "de") would find similar words in every document.
 MIN_TYPO_LENGTH = 4
+# A quoted phrase or an excluded word ("-paris") asks for exactly that: no typo fallback.
+WEB_SEARCH_OPERATORS = re.compile(r'"|(^|\s)-\w')
 # Letters that Unicode does not decompose but that PostgreSQL's unaccent spells out.
 LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss"})
 
@@ -87,7 +100,7 @@ def _postgresql_search(initiatives, text, words):
 
     query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
     matches = Q(search_vector=query)
-    if len(words) >= MIN_TYPO_LENGTH:
+    if len(words) >= MIN_TYPO_LENGTH and not WEB_SEARCH_OPERATORS.search(text):
         # The typo fallback: similar words, only when no initiative matches the text query
         # (one query all the same: PostgreSQL evaluates the uncorrelated EXISTS once).
         matches |= ~Exists(initiatives.filter(search_vector=query)) & Q(
@@ -97,7 +110,12 @@ def _postgresql_search(initiatives, text, words):
         initiatives.filter(matches)
         .annotate(
             search_rank=SearchRank(F("search_vector"), query),
-            search_similarity=TrigramWordSimilarity(words, "search_document"),
+            # Only computed for the typos' results: word_similarity over long documents is slow.
+            search_similarity=Case(
+                When(search_vector=query, then=Value(1.0)),
+                default=TrigramWordSimilarity(words, "search_document"),
+                output_field=FloatField(),
+            ),
         )
         .order_by("-search_rank", "-search_similarity", "name")
     )

@@ -1,0 +1,227 @@
+"""The FilterSet behind the list, the map and the exports, tested directly."""
+
+import pytest
+from django.http import QueryDict
+
+from actors.models import Involvement
+from initiatives.filters import InitiativeFilter
+from initiatives.models import Initiative
+
+
+def filtered(query, queryset=None):
+    filterset = InitiativeFilter(
+        QueryDict(query), queryset=queryset or Initiative.objects.published()
+    )
+    return filterset
+
+
+def slugs(query):
+    return sorted(filtered(query).qs.values_list("slug", flat=True))
+
+
+@pytest.fixture
+def legal_forms(directory):
+    directory["maison"].legal_form = Initiative.LegalForm.ASSOCIATION
+    directory["maison"].save()
+    directory["fe2i"].legal_form = Initiative.LegalForm.SCIC
+    directory["fe2i"].save()
+    return directory
+
+
+def test_no_filter_gives_every_published_initiative(directory):
+    assert slugs("") == ["fe2i", "maison-des-echanges"]
+
+
+def test_q_searches_names(directory):
+    assert slugs("q=maison") == ["maison-des-echanges"]
+
+
+def test_q_is_accent_and_case_insensitive(directory):
+    assert slugs("q=ECOLOGIE") == ["fe2i"]
+
+
+def test_a_theme_finds_its_initiatives(directory):
+    assert slugs("theme=emploi-insertion-formation") == ["fe2i"]
+
+
+def test_a_parent_theme_includes_its_children(directory):
+    # Maison des échanges is filed under Ressourceries, a child of Économie circulaire.
+    assert slugs("theme=economie-circulaire-reemploi") == ["fe2i", "maison-des-echanges"]
+
+
+def test_a_child_theme_does_not_include_its_parent(directory):
+    assert slugs("theme=ressourceries") == ["maison-des-echanges"]
+
+
+def test_repeated_themes_mean_any_of_them(directory):
+    assert slugs("theme=ressourceries&theme=emploi-insertion-formation") == [
+        "fe2i",
+        "maison-des-echanges",
+    ]
+
+
+def test_a_territory_includes_its_whole_subtree(directory):
+    assert slugs("territory=hauts-de-france") == ["maison-des-echanges"]
+    assert slugs("territory=france") == ["fe2i", "maison-des-echanges"]
+    assert slugs("territory=moselle") == ["fe2i"]
+
+
+def test_a_commune_finds_what_is_located_there(directory):
+    assert slugs("territory=bruay-la-buissiere-62178") == ["maison-des-echanges"]
+
+
+def test_stages_are_repeatable(directory):
+    assert slugs("stage=consolidation") == ["maison-des-echanges"]
+    assert slugs("stage=consolidation&stage=diffusion") == ["fe2i", "maison-des-echanges"]
+    assert slugs("stage=emergence") == []
+
+
+def test_legal_forms_are_repeatable(legal_forms):
+    assert slugs("legal_form=scic") == ["fe2i"]
+    assert slugs("legal_form=scic&legal_form=association") == ["fe2i", "maison-des-echanges"]
+
+
+def test_role_and_actor_together_mean_this_actor_in_this_role(directory):
+    # The Département funds Maison des échanges and adopts FE2I.
+    assert slugs("role=funder&actor=departement-du-pas-de-calais") == ["maison-des-echanges"]
+    assert slugs("role=taker&actor=departement-du-pas-de-calais") == ["fe2i"]
+    assert slugs("role=funder&actor=fondation-macif") == ["fe2i"]
+    assert slugs("role=carrier&actor=fondation-macif") == []
+
+
+def test_an_actor_alone_means_in_any_role(directory):
+    assert slugs("actor=departement-du-pas-de-calais") == ["fe2i", "maison-des-echanges"]
+
+
+def test_a_role_alone_means_someone_plays_it(directory):
+    assert slugs("role=support") == ["maison-des-echanges"]
+    assert slugs("role=taker") == ["fe2i"]
+
+
+def test_years_bound_the_start(directory):
+    assert slugs("year_min=2010") == ["maison-des-echanges"]
+    assert slugs("year_max=2010") == ["fe2i"]
+    assert slugs("year_min=2009&year_max=2012") == ["fe2i", "maison-des-echanges"]
+
+
+def test_filters_combine(directory):
+    query = "theme=economie-circulaire-reemploi&territory=france&stage=diffusion&role=funder"
+    assert slugs(query) == ["fe2i"]
+    assert slugs(query + "&year_min=2010") == []
+
+
+def test_sort_by_name_newest_and_oldest(directory, make_initiative):
+    make_initiative("Atelier vélo")
+    by = {sort: [i.slug for i in filtered(f"sort={sort}").qs] for sort in ("name", "newest")}
+    assert by["name"] == ["atelier-velo", "fe2i", "maison-des-echanges"]
+    assert by["newest"][0] == "atelier-velo"
+    assert [i.slug for i in filtered("sort=oldest").qs][-1] == "atelier-velo"
+
+
+def test_invalid_values_are_reported_and_ignored(directory):
+    filterset = filtered("theme=nope&year_min=abc&stage=consolidation&territory[]=x&role=boss")
+    assert set(filterset.form.errors) == {"theme", "year_min", "role"}
+    # The valid filter still applies.
+    assert [i.slug for i in filterset.qs] == ["maison-des-echanges"]
+
+
+def test_an_unknown_territory_or_actor_is_an_error_not_a_crash(directory):
+    filterset = filtered("territory=atlantis&actor=nobody")
+    assert set(filterset.form.errors) == {"territory", "actor"}
+    assert filterset.qs.count() == 2
+
+
+def test_a_year_out_of_range_is_an_error(directory):
+    assert "year_min" in filtered("year_min=99999999999999").form.errors
+
+
+def test_a_very_long_query_is_an_error(directory):
+    assert "q" in filtered("q=" + "a" * 500).form.errors
+
+
+def test_the_filter_never_widens_the_queryset_it_is_given(directory):
+    archived = Initiative.objects.filter(status=Initiative.Status.ARCHIVED)
+    assert list(filtered("", archived).qs) == [directory["archived"]]
+    assert list(filtered("stage=consolidation", archived).qs) == []
+
+
+class TestFacets:
+    def test_stage_counts_ignore_the_stage_filter_but_apply_the_others(self, directory):
+        facets = filtered("stage=consolidation").facets()
+        stages = {option.value: (option.count, option.selected) for option in facets.stages}
+        assert stages == {"consolidation": (1, True), "diffusion": (1, False)}
+
+        facets = filtered("stage=consolidation&territory=moselle").facets()
+        assert {option.value: option.count for option in facets.stages} == {
+            "consolidation": 0,
+            "diffusion": 1,
+        }
+
+    def test_theme_counts_apply_the_other_filters(self, directory):
+        facets = filtered("stage=diffusion").facets()
+        counts = {theme.slug: theme.count for theme in facets.themes}
+        assert counts["economie-circulaire-reemploi"] == 1
+        assert counts["emploi-insertion-formation"] == 1
+
+    def test_a_parent_theme_counts_each_initiative_of_its_family_once(self, directory):
+        directory["maison"].themes.add(
+            directory["fe2i"].themes.get(slug="economie-circulaire-reemploi")
+        )
+        facets = filtered("").facets()
+        circular = next(t for t in facets.themes if t.slug == "economie-circulaire-reemploi")
+        assert circular.count == 2
+        assert [(sub.slug, sub.count) for sub in circular.subthemes] == [("ressourceries", 1)]
+
+    def test_selected_themes_are_marked(self, directory):
+        facets = filtered("theme=ressourceries").facets()
+        circular = next(t for t in facets.themes if t.slug == "economie-circulaire-reemploi")
+        assert not circular.selected
+        assert circular.subthemes[0].selected
+
+    def test_without_a_territory_the_regions_are_counted(self, directory):
+        facets = filtered("").facets()
+        assert [(t.slug, count) for t, count in facets.territories] == [
+            ("grand-est", 1),
+            ("hauts-de-france", 1),
+        ]
+        assert facets.territory is None
+
+    def test_with_a_territory_its_children_are_counted_and_its_ancestors_listed(self, directory):
+        facets = filtered("territory=hauts-de-france").facets()
+        assert facets.territory.slug == "hauts-de-france"
+        assert [t.slug for t in facets.territory_ancestors] == ["france"]
+        assert [(t.slug, count) for t, count in facets.territories] == [("pas-de-calais", 1)]
+
+    def test_territory_counts_apply_the_other_filters(self, directory):
+        facets = filtered("stage=diffusion").facets()
+        assert [(t.slug, count) for t, count in facets.territories] == [("grand-est", 1)]
+
+    def test_actor_counts_follow_the_chosen_role(self, directory):
+        facets = filtered("role=funder").facets()
+        assert [(o.value, o.count) for o in facets.actors] == [
+            ("departement-du-pas-de-calais", 1),
+            ("fondation-macif", 1),
+        ]
+        everyone = filtered("").facets()
+        assert ("departement-du-pas-de-calais", 2) in [(o.value, o.count) for o in everyone.actors]
+
+    def test_the_chosen_actor_stays_listed_when_nothing_matches(self, directory):
+        facets = filtered("role=carrier&actor=fondation-macif").facets()
+        assert [(o.value, o.count, o.selected) for o in facets.actors][0] == (
+            "fondation-macif",
+            0,
+            True,
+        )
+
+    def test_drafts_and_archived_initiatives_are_never_counted(self, directory):
+        Involvement.objects.create(
+            initiative=directory["draft"],
+            actor=directory["macif"],
+            role=Involvement.Role.FUNDER,
+        )
+        facets = filtered("role=funder").facets()
+        assert ("fondation-macif", 1) in [(o.value, o.count) for o in facets.actors]
+
+    def test_invalid_filters_do_not_break_the_facets(self, directory):
+        facets = filtered("theme=nope&year_min=abc&territory=atlantis").facets()
+        assert sum(option.count for option in facets.stages) == 2

@@ -1,0 +1,143 @@
+"""Full-text search on both databases, then what only PostgreSQL does: stems, ranks, typos."""
+
+import pytest
+from django.db import connection
+
+from actors.models import Involvement
+from initiatives.models import Initiative, Territory
+from initiatives.search import normalise, words_of
+
+postgresql_only = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL"),
+]
+
+
+def found(text):
+    return [initiative.slug for initiative in Initiative.objects.published().search(text)]
+
+
+def test_normalising_lowers_and_strips_accents_but_keeps_punctuation():
+    assert (
+        normalise("  L'Écologie\tINDUSTRIELLE, à Œuilly ") == "l'ecologie industrielle, a oeuilly"
+    )
+    assert words_of("Pas-de-Calais, Écologie!") == "pas de calais ecologie"
+
+
+class TestOnEveryDatabase:
+    def test_a_word_of_the_name_finds_the_initiative(self, directory):
+        assert found("maison") == ["maison-des-echanges"]
+
+    def test_accents_and_case_do_not_matter(self, directory):
+        assert found("ecologie") == ["fe2i"]
+        assert found("ÉCOLOGIE Industrielle") == ["fe2i"]
+        assert found("échanges") == ["maison-des-echanges"]
+
+    def test_the_summary_and_description_are_searched(self, directory):
+        directory["fe2i"].description = "Une plateforme de réemploi des déchets de chantier."
+        directory["fe2i"].save()
+        assert found("dechets chantier") == ["fe2i"]
+
+    def test_the_name_of_an_actor_finds_its_initiatives(self, directory):
+        assert found("Fondation Macif") == ["fe2i"]
+        assert found("godin") == ["maison-des-echanges"]
+
+    def test_the_names_of_the_places_find_the_initiatives_there(self, directory):
+        assert found("Bruay-la-Buissière") == ["maison-des-echanges"]
+        assert found("Hauts-de-France") == ["maison-des-echanges"]
+        assert found("moselle") == ["fe2i"]
+
+    def test_a_territory_of_action_is_searched(self, directory, territories):
+        directory["fe2i"].action_territories.add(territories["bruay"])
+        assert sorted(found("bruay")) == ["fe2i", "maison-des-echanges"]
+        directory["fe2i"].action_territories.remove(territories["bruay"])
+        assert found("bruay") == ["maison-des-echanges"]
+        territories["bruay"].acting_initiatives.add(directory["fe2i"])
+        assert sorted(found("bruay")) == ["fe2i", "maison-des-echanges"]
+
+    def test_a_new_involvement_makes_the_actor_findable(self, directory, make_actor):
+        actor = make_actor("Coopérative Zébulon")
+        involvement = Involvement.objects.create(
+            initiative=directory["maison"], actor=actor, role=Involvement.Role.SUPPORT
+        )
+        assert found("zebulon") == ["maison-des-echanges"]
+        involvement.delete()
+        assert found("zebulon") == []
+
+    def test_renaming_an_actor_refreshes_its_initiatives(self, directory):
+        macif = directory["macif"]
+        macif.name = "Fondation Zéphyr"
+        macif.save()
+        assert found("zephyr") == ["fe2i"]
+        assert found("macif") == []
+
+    def test_renaming_a_territory_refreshes_the_initiatives_below_it(self, directory):
+        region = Territory.objects.get(slug="hauts-de-france")
+        region.name = "Nord-Picardie"
+        region.save()
+        assert found("picardie") == ["maison-des-echanges"]
+
+    def test_drafts_are_not_found_by_the_public(self, directory):
+        assert found("brouillon") == []
+
+    def test_a_query_of_punctuation_only_filters_nothing(self, directory):
+        assert sorted(found("?!")) == ["fe2i", "maison-des-echanges"]
+
+    def test_a_hostile_query_is_plain_text(self, directory):
+        assert found("'; DROP TABLE initiatives_initiative; --") == []
+        assert found('"unbalanced quote -or') == []
+
+    def test_refreshing_in_bulk_rebuilds_what_an_update_changed(self, directory):
+        # The description reaches the search only through the stored document.
+        Initiative.objects.filter(pk=directory["fe2i"].pk).update(description="Symbiose portuaire")
+        assert found("symbiose") == []
+        assert Initiative.objects.refresh_search_documents() == 4
+        assert found("symbiose") == ["fe2i"]
+
+
+class TestOnPostgreSQL:
+    pytestmark = postgresql_only
+
+    @pytest.mark.parametrize("query", ["recycler", "recyclent", "recycle"])
+    def test_french_stemming_finds_other_forms_of_a_word(self, query, make_initiative):
+        make_initiative("Atelier", summary="On y recycle les vélos.")
+        assert found(query) == ["atelier"]
+
+    def test_a_match_in_the_name_ranks_before_one_in_the_description(self, make_initiative):
+        make_initiative("Jardin partagé", description="Un compost collectif au fond du jardin.")
+        make_initiative("Compost de quartier", summary="Des bacs en pied d'immeuble.")
+        assert found("compost") == ["compost-de-quartier", "jardin-partage"]
+
+    def test_every_word_must_match(self, directory):
+        assert found("maison florange") == []
+
+    def test_web_search_syntax_excludes_words(self, directory):
+        assert found("ecologie -florange") == []
+        assert found('"ecologie industrielle"') == ["fe2i"]
+
+    def test_an_excluded_word_is_not_brought_back_by_the_typo_fallback(self, directory):
+        assert found("maison -bruay") == []
+
+    def test_a_typo_is_forgiven_when_nothing_matches_exactly(self, directory):
+        assert found("ecollogie") == ["fe2i"]
+        assert found("maison des echanjes") == ["maison-des-echanges"]
+
+    def test_the_results_carry_their_rank(self, directory):
+        initiative = Initiative.objects.search("ecologie").get()
+        assert initiative.search_rank > 0
+
+    def test_the_search_vector_is_generated_by_the_database(self, directory):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT search_vector::text FROM initiatives_initiative WHERE slug = 'fe2i'"
+            )
+            vector = cursor.fetchone()[0]
+        assert "'ecolog':" in vector
+
+    def test_the_search_uses_the_gin_indexes(self, directory):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexname FROM pg_indexes WHERE tablename = 'initiatives_initiative'"
+            )
+            indexes = {row[0] for row in cursor.fetchall()}
+        assert {"initiative_search_vector", "initiative_search_trigram"} <= indexes
