@@ -290,18 +290,16 @@ class AssessmentAdmin(admin.ModelAdmin):
         return super().add_view(request, form_url, extra_context)
 
     def start_view(self, request):
-        """Step one: pick the initiative and the grid, then go on to the criteria."""
+        """Step one: pick the initiative and the grid (a GET form back to the add page)."""
         form = AssessmentStartForm(request.GET if "framework" in request.GET else None)
         initiative = form.fields["initiative"]
         initiative.widget = AutocompleteSelect(
             Assessment._meta.get_field("initiative"), self.admin_site
         )
         initiative.widget.choices = initiative.choices
-        if form.is_bound and form.is_valid():
-            query = f"?framework={form.cleaned_data['framework'].pk}"
-            if form.cleaned_data["initiative"]:
-                query += f"&initiative={form.cleaned_data['initiative'].pk}"
-            return HttpResponseRedirect(request.path + query)
+        # Submitted with a valid grid, this form leads to add_view's second step: bound
+        # here, it only shows why the grid given is not valid.
+        form.is_valid()
         context = {
             **self.admin_site.each_context(request),
             "title": _("New assessment: choose the initiative and the grid"),
@@ -378,6 +376,10 @@ class ObservationInline(admin.TabularInline):
     fk_name = "initiative"
     fields = ["indicator", "year", "period_start", "period_end", "value", "source", "note"]
     extra = 1
+
+    def get_queryset(self, request):
+        # Each row's title (str) names its indicator and initiative.
+        return super().get_queryset(request).select_related("indicator", "initiative")
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name != "indicator":

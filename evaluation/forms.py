@@ -178,6 +178,8 @@ class ObservationForm(forms.ModelForm):
     class Meta:
         model = Observation
         fields = ["indicator", "year", "period_start", "period_end", "value", "source", "note"]
+        # Curators type decimals the French way ("22,5").
+        localized_fields = ["value"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
