@@ -49,13 +49,18 @@ class InitiativeFilter(django_filters.FilterSet):
         label=_("Territory"),
         widget=forms.HiddenInput,
     )
+    # distinct=False: a plain IN on a column needs no SELECT DISTINCT over whole rows.
     stage = django_filters.MultipleChoiceFilter(
-        choices=Initiative.Stage.choices, label=_("Stage"), widget=forms.CheckboxSelectMultiple
+        choices=Initiative.Stage.choices,
+        label=_("Stage"),
+        widget=forms.CheckboxSelectMultiple,
+        distinct=False,
     )
     legal_form = django_filters.MultipleChoiceFilter(
         choices=Initiative.LegalForm.choices,
         label=_("Legal form"),
         widget=forms.CheckboxSelectMultiple,
+        distinct=False,
     )
     role = django_filters.ChoiceFilter(
         choices=Involvement.Role.choices, method="filter_role", label=_("Role")

@@ -1,0 +1,144 @@
+"""Each public page runs a fixed number of SQL queries, whatever the number of rows.
+
+Every test runs twice: on the small `directory`, then with a crowd of 60 more initiatives,
+actors and involvements spread over the same themes and territories. The counts are for an
+anonymous visitor (no session query). The detail, territory and theme pages include the
+evaluation helper's templates, whose queries are named in the comments.
+"""
+
+import pytest
+from django.urls import reverse
+
+from actors.models import Involvement
+from initiatives.models import Initiative
+
+CROWD = 60
+ALL_FILTERS = {
+    "q": "ecologie",
+    "theme": "economie-circulaire-reemploi",
+    "territory": "france",
+    "stage": ["diffusion", "consolidation"],
+    "legal_form": "scic",
+    "role": "funder",
+    "actor": "fondation-macif",
+    "year_min": "2000",
+    "year_max": "2020",
+    "sort": "name",
+}
+
+
+@pytest.fixture(params=["small", "crowded"])
+def data(request, directory, territories, themes, make_initiative, make_actor):
+    directory["fe2i"].legal_form = Initiative.LegalForm.SCIC
+    directory["fe2i"].save()
+    network = make_initiative("Réseau national", themes=[themes["circular"]])
+    network.action_territories.add(territories["france"])
+    if request.param == "crowded":
+        places = [territories["bruay"], territories["florange"]]
+        theme_list = list(themes.values())
+        stages = list(Initiative.Stage)
+        for number in range(CROWD):
+            initiative = make_initiative(
+                f"Écologie industrielle {number}",
+                themes=[theme_list[number % 3], theme_list[(number + 1) % 3]],
+                commune=places[number % 2],
+                stage=stages[number % len(stages)],
+                legal_form=Initiative.LegalForm.SCIC,
+                year_started=2000 + number % 20,
+                replicated_from=directory["maison"] if number % 5 == 0 else None,
+            )
+            initiative.action_territories.add(territories["france"])
+            actor = make_actor(f"Financeur {number}")
+            for role, funder in [
+                (Involvement.Role.FUNDER, directory["macif"]),
+                (Involvement.Role.FUNDER, actor),
+                (Involvement.Role.SUPPORT, directory["godin"]),
+                (Involvement.Role.CARRIER, actor),
+            ]:
+                Involvement.objects.create(initiative=initiative, actor=funder, role=role)
+            Involvement.objects.create(
+                initiative=directory["maison"], actor=actor, role=Involvement.Role.SUPPORT
+            )
+    return directory
+
+
+def test_home(client, data, django_assert_num_queries):
+    # Totals of initiatives and territories, actors; themes, family counts; région counts,
+    # régions; recent initiatives, their themes.
+    with django_assert_num_queries(8):
+        assert client.get(reverse("home")).status_code == 200
+
+
+def test_list_without_filters(client, data, django_assert_num_queries):
+    # Count; facets: themes with direct counts, family counts, stages, legal forms, région
+    # counts, régions, actors; the page; its themes.
+    with django_assert_num_queries(10):
+        response = client.get(reverse("initiative_list"))
+    assert response.context["page_obj"].object_list
+
+
+def test_list_with_every_filter_and_its_facets(client, data, django_assert_num_queries):
+    # The form's lookups: theme, territory, actor; count; facets: themes 2, stages, legal
+    # forms, the territory's ancestors, its children counts, the children, actors; the page;
+    # its themes.
+    with django_assert_num_queries(14):
+        response = client.get(reverse("initiative_list"), ALL_FILTERS)
+    assert [i.slug for i in response.context["page_obj"].object_list][0] == "fe2i"
+
+
+def test_list_with_invalid_filters(client, data, django_assert_num_queries):
+    # Theme lookup (fails), territory lookup (fails), then as without filters.
+    with django_assert_num_queries(12):
+        response = client.get(reverse("initiative_list"), {"theme": "nope", "territory": "x"})
+    assert response.status_code == 200
+
+
+def test_initiative_detail(client, data, django_assert_num_queries):
+    # The initiative with its commune and origin; themes; involvements with actors; the
+    # commune's ancestors; territories of action; replications; related initiatives;
+    # evaluation: assessments, observations.
+    with django_assert_num_queries(9):
+        response = client.get(data["maison"].get_absolute_url())
+    assert response.context["roles"]
+
+
+def test_territory_list(client, data, django_assert_num_queries):
+    # Région counts, régions, countries.
+    with django_assert_num_queries(3):
+        assert client.get(reverse("territory_list")).status_code == 200
+
+
+def test_territory_detail(client, data, django_assert_num_queries):
+    # The territory; children counts, children; ancestors; acting networks, their themes;
+    # count of located initiatives, the page, its themes; evaluation: assessments,
+    # observations.
+    with django_assert_num_queries(11):
+        response = client.get(reverse("territory_detail", args=["hauts-de-france"]))
+    assert response.context["acting"] and response.context["page_obj"].object_list
+
+
+def test_theme_list(client, data, django_assert_num_queries):
+    # Themes with direct counts, family counts.
+    with django_assert_num_queries(2):
+        assert client.get(reverse("theme_list")).status_code == 200
+
+
+def test_theme_detail(client, data, django_assert_num_queries):
+    # The theme; the form's theme lookup; then as the list without filters (10); evaluation:
+    # assessments.
+    with django_assert_num_queries(13):
+        response = client.get(reverse("theme_detail", args=["economie-circulaire-reemploi"]))
+    assert response.context["page_obj"].object_list
+
+
+def test_actor_list(client, data, django_assert_num_queries):
+    # Count, the page with the role counts and territories.
+    with django_assert_num_queries(2):
+        assert client.get(reverse("actor_list"), {"role": "funder"}).status_code == 200
+
+
+def test_actor_detail(client, data, django_assert_num_queries):
+    # The actor; its published involvements with initiatives and communes; the régions.
+    with django_assert_num_queries(3):
+        response = client.get(data["macif"].get_absolute_url())
+    assert response.context["roles"]
