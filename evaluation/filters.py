@@ -14,9 +14,12 @@ from django_filters.widgets import SuffixedMultiWidget
 from .models import Assessment, Dimension, Framework
 
 
-def dimension_choices():
-    """The dimensions of the current grids, grouped by grid: one query."""
-    groups = {}
+def grids_with_dimensions():
+    """The current grids, each with its [(dimension key, name)]: one query.
+
+    A dimension's key, "<grid slug>.<dimension code>", is the dimension filter's value.
+    """
+    grids = {}
     dimensions = (
         Dimension.objects.filter(framework__is_current=True)
         .select_related("framework")
@@ -24,10 +27,18 @@ def dimension_choices():
     )
     for dimension in dimensions:
         framework = dimension.framework
-        groups.setdefault(framework.name, []).append(
-            (f"{framework.slug}.{dimension.code}", dimension.name)
+        grid = grids.setdefault(
+            framework.slug, {"slug": framework.slug, "name": framework.name, "dimensions": []}
         )
-    return [("", _("any dimension")), *groups.items()]
+        grid["dimensions"].append((f"{framework.slug}.{dimension.code}", dimension.name))
+    return list(grids.values())
+
+
+def dimension_choices():
+    return [
+        ("", _("any dimension")),
+        *((grid["name"], grid["dimensions"]) for grid in grids_with_dimensions()),
+    ]
 
 
 class DimensionScoreWidget(SuffixedMultiWidget):

@@ -781,3 +781,23 @@ def test_the_list_page_accepts_the_evaluation_filters(client, directory, grid):
     assert response.status_code == 200
     page = response.content.decode()
     assert "Maison des échanges" in page and "Florange Écologie" not in page
+
+
+def test_the_list_has_compare_boxes_that_send_the_ticked_initiatives_to_the_comparison(
+    client, directory
+):
+    page = client.get(reverse("initiative_list")).content.decode()
+    assert re.search(
+        r'<input type="checkbox" name="i" value="maison-des-echanges"[^>]*form="compare-form">',
+        page,
+    )
+    form = re.search(r'<form id="compare-form"[^>]*>', page).group(0)
+    assert f'action="{reverse("compare_initiatives")}"' in form and 'method="get"' in form
+
+
+def test_the_list_shows_the_evaluation_filters_with_the_chosen_values(client, directory, grid):
+    query = "?framework=grille-test&dimension=grille-test.ANC&dimension_min=2"
+    page = client.get(reverse("initiative_list") + query).content.decode()
+    assert '<option value="grille-test" selected>Grille de test</option>' in page
+    assert '<option value="grille-test.ANC" selected>Ancrage territorial</option>' in page
+    assert re.search(r'name="dimension_min"[^>]*value="2"', page)

@@ -71,24 +71,25 @@ def test_home(client, data, django_assert_num_queries):
 
 def test_list_without_filters(client, data, django_assert_num_queries):
     # Count; facets: themes with direct counts, family counts, stages, legal forms, région
-    # counts, régions, actors; the page; its themes.
-    with django_assert_num_queries(10):
+    # counts, régions, actors; the evaluation filter's grids and dimensions; the page; its
+    # themes.
+    with django_assert_num_queries(11):
         response = client.get(reverse("initiative_list"))
     assert response.context["page_obj"].object_list
 
 
 def test_list_with_every_filter_and_its_facets(client, data, django_assert_num_queries):
     # The form's lookups: theme, territory, actor; count; facets: themes 2, stages, legal
-    # forms, the territory's ancestors, its children counts, the children, actors; the page;
-    # its themes.
-    with django_assert_num_queries(14):
+    # forms, the territory's ancestors, its children counts, the children, actors; the
+    # evaluation filter's grids and dimensions; the page; its themes.
+    with django_assert_num_queries(15):
         response = client.get(reverse("initiative_list"), ALL_FILTERS)
     assert [i.slug for i in response.context["page_obj"].object_list][0] == "fe2i"
 
 
 def test_list_with_invalid_filters(client, data, django_assert_num_queries):
     # Theme lookup (fails), territory lookup (fails), then as without filters.
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         response = client.get(reverse("initiative_list"), {"theme": "nope", "territory": "x"})
     assert response.status_code == 200
 
@@ -124,9 +125,9 @@ def test_theme_list(client, data, django_assert_num_queries):
 
 
 def test_theme_detail(client, data, django_assert_num_queries):
-    # The theme; the form's theme lookup; then as the list without filters (10); evaluation:
+    # The theme; the form's theme lookup; then as the list without filters (11); evaluation:
     # assessments.
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         response = client.get(reverse("theme_detail", args=["economie-circulaire-reemploi"]))
     assert response.context["page_obj"].object_list
 

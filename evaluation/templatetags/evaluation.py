@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from initiatives.models import Initiative, Theme
 
 from ..charts import format_number
+from ..filters import grids_with_dimensions
 from ..profiles import average_profiles, initiative_profiles, initiative_series, territory_series
 
 register = template.Library()
@@ -63,3 +64,9 @@ def score(value):
 def number(value):
     """An observed value for readers: "2 450", "12,5"."""
     return format_number(value)
+
+
+@register.simple_tag
+def evaluation_filter_grids():
+    """The current grids and their dimensions, for the list's filters: one query."""
+    return grids_with_dimensions()

@@ -1,0 +1,78 @@
+"""Evaluation in Chromium: the radars read without JavaScript, the list's compare boxes work."""
+
+import re
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from tests.browser.conftest import serious_accessibility_violations
+
+# serialized_rollback keeps what migrations create (the grids, the Curators group) between
+# transactional tests.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@pytest.fixture
+def demo():
+    call_command("load_demo", verbosity=0)
+
+
+def test_a_visitor_compares_two_initiatives_ticked_in_the_list(page, live_server, demo):
+    page.goto(live_server.url + "/initiatives/?framework=marqueurs-godin")
+    results = page.locator("#initiative-results")
+    expect(results.get_by_role("link", name="Maison des échanges", exact=True)).to_be_visible()
+    # "Compare" until the French translation comes, "Comparer" after.
+    page.get_by_label(re.compile(r"^Compar\w* Maison des échanges$")).check()
+    page.get_by_label(re.compile(r"^Compar\w* Réseau Envie$")).check()
+    page.locator("#compare-form button").click()
+
+    expect(page).to_have_url(re.compile(r"/comparer/\?i=maison-des-echanges&i=reseau-envie"))
+    radar = page.locator("svg.radar-chart").first
+    expect(radar).to_be_visible()
+    assert radar.locator(".radar-series").count() == 2
+    expect(page.locator("table.comparison-table").first).to_contain_text("Maison des échanges")
+    assert page.console_errors == []
+    assert serious_accessibility_violations(page) == []
+
+
+def test_the_radar_and_its_table_read_without_javascript(browser, live_server, demo):
+    context = browser.new_context(locale="fr-FR", java_script_enabled=False)
+    page = context.new_page()
+    page.route(
+        "**/*",
+        lambda route: (
+            route.continue_() if route.request.url.startswith(live_server.url) else route.abort()
+        ),
+    )
+    page.goto(live_server.url + "/initiatives/maison-des-echanges/")
+    evaluation = page.get_by_role("region", name=re.compile("Évaluation|Evaluation"))
+    radar = evaluation.get_by_role("img", name=re.compile("Marqueurs d'innovation sociale"))
+    expect(radar).to_be_visible()
+    box = radar.bounding_box()
+    assert box["width"] > 200 and box["height"] > 150
+    expect(evaluation.locator("table").first).to_contain_text("Processus")
+    expect(evaluation.get_by_role("img", name="Adhérents")).to_be_visible()
+
+    evaluation.get_by_role("link", name=re.compile("Marqueurs d'innovation sociale")).last.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Maison des échanges")
+    expect(page.get_by_text("Place du bénéficiaire")).to_be_visible()
+    context.close()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/evaluation/",
+        "/initiatives/maison-des-echanges/",
+        "/comparer/?i=maison-des-echanges&i=fe2i&i=reseau-envie&i=alter-incub",
+        "/comparer/?i=maison-des-echanges&i=nope",
+        "/territoires/mulhouse-68224/",
+    ],
+)
+def test_the_evaluation_pages_have_no_serious_accessibility_violation(
+    page, live_server, demo, path
+):
+    page.goto(live_server.url + path)
+    assert serious_accessibility_violations(page) == []
+    assert [error for error in page.console_errors if "400" not in error] == []
