@@ -1,0 +1,120 @@
+"""A new visitor browses the demo directory in Chromium, with and without JavaScript."""
+
+import re
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+# serialized_rollback: the flush after each test would otherwise drop what migrations create
+# (the Curators group, the evaluation grids that load_demo relies on).
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@pytest.fixture
+def demo():
+    call_command("load_demo", verbosity=0)
+
+
+def test_a_visitor_finds_an_initiative_by_territory_filters_and_opens_a_funder(
+    page, live_server, demo
+):
+    page.goto(live_server.url + "/")
+    page.get_by_role("link", name="Hauts-de-France", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Hauts-de-France")
+
+    page.get_by_role("link", name="Pas-de-Calais", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Pas-de-Calais")
+    breadcrumb = page.get_by_role("navigation", name=re.compile("Fil d'Ariane|Breadcrumb"))
+    expect(breadcrumb).to_contain_text("France")
+    expect(breadcrumb).to_contain_text("Hauts-de-France")
+
+    page.get_by_role("link", name="Maison des échanges", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Maison des échanges")
+
+    # The list, filtered by a theme and a stage: the results follow without a reload.
+    page.get_by_role("navigation", name=re.compile("navigation", re.I)).get_by_role(
+        "link", name=re.compile("^Initiatives$")
+    ).click()
+    page.evaluate("window.notReloaded = true")
+    page.get_by_label(re.compile(r"^Ressourceries")).check()
+    expect(page).to_have_url(re.compile(r"theme=ressourceries"))
+    page.get_by_label(re.compile(r"^consolidation", re.I)).check()
+    expect(page).to_have_url(re.compile(r"theme=ressourceries.*stage=consolidation"))
+    results = page.locator("#initiative-results")
+    expect(results.get_by_role("link", name="Maison des échanges", exact=True)).to_be_visible()
+    assert page.evaluate("window.notReloaded") is True
+    expect(page.locator("#filter-stage-consolidation")).to_be_checked()
+
+    results.get_by_role("link", name="Maison des échanges", exact=True).click()
+    page.get_by_role("list", name=re.compile("bailleurs de fonds", re.I)).get_by_role(
+        "link"
+    ).first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Département du Pas-de-Calais")
+    expect(page.locator("#role-funder")).to_be_visible()
+    expect(page.get_by_role("link", name="Maison des échanges", exact=True)).to_be_visible()
+    assert page.console_errors == []
+
+
+def test_the_back_button_restores_the_previous_filters(page, live_server, demo):
+    page.goto(live_server.url + "/initiatives/")
+    page.get_by_label(re.compile(r"^consolidation", re.I)).check()
+    expect(page).to_have_url(re.compile(r"stage=consolidation"))
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/initiatives/$"))
+    expect(page.locator("#filter-stage-consolidation")).not_to_be_checked()
+    assert page.console_errors == []
+
+
+def test_typing_a_search_updates_the_results(page, live_server, demo):
+    page.goto(live_server.url + "/initiatives/")
+    page.get_by_role("searchbox").fill("ecologie")
+    expect(page).to_have_url(re.compile(r"q=ecologie"))
+    expect(page.locator("#initiative-results")).to_contain_text("Fe2i")
+    expect(page.get_by_role("searchbox")).to_be_focused()
+    assert page.console_errors == []
+
+
+def test_the_filters_work_without_javascript(browser, live_server, demo):
+    context = browser.new_context(java_script_enabled=False, locale="fr-FR")
+    page = context.new_page()
+    page.route(
+        "**/*",
+        lambda route: (
+            route.continue_() if route.request.url.startswith(live_server.url) else route.abort()
+        ),
+    )
+    page.goto(live_server.url + "/initiatives/")
+    # On a wide screen the filters show without a click, even without JavaScript.
+    expect(page.locator("#filter-q")).to_be_visible()
+    page.get_by_label(re.compile(r"^Ressourceries")).check()
+    page.locator("#filter-submit").click()
+    expect(page).to_have_url(re.compile(r"theme=ressourceries"))
+    expect(page.locator("#initiative-results")).to_contain_text("Maison des échanges")
+    context.close()
+
+
+def test_on_a_phone_the_filters_collapse_and_nothing_overflows(browser, live_server, demo):
+    context = browser.new_context(viewport={"width": 375, "height": 740}, locale="fr-FR")
+    page = context.new_page()
+    page.route(
+        "**/*",
+        lambda route: (
+            route.continue_() if route.request.url.startswith(live_server.url) else route.abort()
+        ),
+    )
+    for path in ["/", "/initiatives/", "/initiatives/maison-des-echanges/", "/acteurs/"]:
+        page.goto(live_server.url + path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375, path
+    page.goto(live_server.url + "/initiatives/")
+    expect(page.locator("#filter-q")).to_be_hidden()
+    page.locator("#filter-panel > summary").click()
+    expect(page.locator("#filter-q")).to_be_visible()
+    context.close()
+
+
+def test_on_a_wide_screen_the_filters_are_open(page, live_server, demo):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(live_server.url + "/initiatives/")
+    expect(page.locator("#filter-q")).to_be_visible()
+    expect(page.locator("#filter-panel > summary")).to_be_hidden()
