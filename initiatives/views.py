@@ -80,9 +80,11 @@ class InitiativeListView(FilterView):
     template_name = "initiatives/initiative_list.html"
 
     def get_queryset(self):
-        return Initiative.objects.listed_for(
-            self.request.user, self.request.GET.get("status")
-        ).with_card_data()
+        return (
+            Initiative.objects.listed_for(self.request.user, self.request.GET.get("status"))
+            .with_card_data()
+            .order_by("name", "pk")
+        )
 
     def get_filterset_kwargs(self, filterset_class):
         # Always bound, so that an empty query string is a valid, empty set of filters.
@@ -110,6 +112,8 @@ class InitiativeListView(FilterView):
             current_sort=form.cleaned_data.get("sort") or ("relevance" if searching else "name"),
             ignored_filters=[form[name] for name in form.errors],
             map_url=map_url(),
+            # The map takes the same filters; the theme page's theme is in its path.
+            map_query=self.filter_data(),
             showing_archived=self.request.GET.get("status") == Initiative.Status.ARCHIVED
             and is_curator(self.request.user),
         )

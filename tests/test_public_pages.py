@@ -93,6 +93,11 @@ def test_the_map_link_keeps_the_filters(client, directory):
     assert 'class="map-link" href="/carte/?theme=ressourceries"' in text_of(response)
 
 
+def test_the_map_link_of_a_theme_page_carries_the_theme(client, directory):
+    response = client.get(reverse("theme_detail", args=["ressourceries"]), {"stage": "diffusion"})
+    assert 'href="/carte/?stage=diffusion&amp;theme=ressourceries"' in text_of(response)
+
+
 def test_pagination_keeps_the_filters(client, directory, make_initiative):
     for number in range(30):
         make_initiative(f"Ressourcerie {number:02}", stage=Initiative.Stage.EMERGENCE)
