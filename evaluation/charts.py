@@ -109,8 +109,7 @@ class RadarChart:
     chart_id: str
     title: str
     description: str
-    width: int
-    height: int
+    view_box: str
     center_x: str
     center_y: str
     minimum: float
@@ -123,7 +122,8 @@ class RadarChart:
 def radar_chart(chart_id, title, axes, series, levels):
     """A radar of dimension scores.
 
-    axes: [(code, name)]; series: [(name, [score or None, one per axis])]; levels: the
+    axes: [(code, name)]; series: [(name, [score or None, one per axis])], or with a third
+    item, the series' style number (so an initiative keeps its colour across charts); levels: the
     scale's [(value, label)], which set the rings and the range. A None score (every criterion
     not applicable, or not assessed) has no vertex: the polygon joins its neighbours.
     """
@@ -140,6 +140,8 @@ def radar_chart(chart_id, title, axes, series, levels):
         r = radius * (value - minimum) / span
         return cx + r * math.cos(angle(index)), cy + r * math.sin(angle(index))
 
+    # The view box hugs the drawing: from the highest label to the lowest.
+    top, bottom = cy - radius - 6, cy + radius + 6
     chart_axes = []
     for index, (code, name) in enumerate(axes):
         a = angle(index)
@@ -152,6 +154,8 @@ def radar_chart(chart_id, title, axes, series, levels):
             label_y -= 7 * (len(lines) - 1)
         else:
             label_y += 10
+        top = min(top, label_y - 14)
+        bottom = max(bottom, label_y + 14 * (len(lines) - 1) + 6)
         cos = math.cos(a)
         anchor = "middle" if abs(cos) < 0.3 else ("start" if cos > 0 else "end")
         chart_axes.append(
@@ -183,8 +187,8 @@ def radar_chart(chart_id, title, axes, series, levels):
         )
 
     chart_series = []
-    for index, (name, values) in enumerate(series):
-        style = SERIES_STYLES[index % len(SERIES_STYLES)]
+    for index, (name, values, *style_number) in enumerate(series):
+        style = SERIES_STYLES[(style_number[0] if style_number else index) % len(SERIES_STYLES)]
         markers = []
         for axis_index, value in enumerate(values):
             if value is None:
@@ -219,8 +223,7 @@ def radar_chart(chart_id, title, axes, series, levels):
         chart_id=chart_id,
         title=title,
         description=radar_description(axes, series, maximum),
-        width=width,
-        height=height,
+        view_box=f"0 {coordinate(top)} {width} {coordinate(bottom - top)}",
         center_x=coordinate(cx),
         center_y=coordinate(cy),
         minimum=minimum,
@@ -233,7 +236,7 @@ def radar_chart(chart_id, title, axes, series, levels):
 
 def radar_description(axes, series, maximum):
     parts = []
-    for name, values in series:
+    for name, values, *_style in series:
         scores = "; ".join(
             _("%(dimension)s: %(score)s") % {"dimension": axis_name, "score": format_number(v)}
             if v is not None

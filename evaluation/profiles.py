@@ -142,8 +142,10 @@ def compare(initiatives):
             _("%(grid)s: profiles compared") % {"grid": group.framework.name},
             [(axis.code, axis.name) for axis in group.axes],
             [
-                (initiative.name, column_values)
-                for (initiative, assessment), column_values in zip(columns, values, strict=True)
+                (initiative.name, column_values, number)
+                for number, ((initiative, assessment), column_values) in enumerate(
+                    zip(columns, values, strict=True)
+                )
                 if assessment
             ],
             scale_levels(group.framework),
@@ -217,6 +219,16 @@ class IndicatorSeries:
     indicator: object
     observations: list
     chart: object
+
+    @property
+    def common_source(self):
+        """The source of every value when they share one (then said once, not on each row)."""
+        sources = {observation.source for observation in self.observations}
+        return sources.pop() if len(sources) == 1 else None
+
+    @property
+    def has_notes(self):
+        return any(observation.note for observation in self.observations)
 
 
 def indicator_series(observations, chart_prefix):

@@ -801,3 +801,20 @@ def test_the_list_shows_the_evaluation_filters_with_the_chosen_values(client, di
     assert '<option value="grille-test" selected>Grille de test</option>' in page
     assert '<option value="grille-test.ANC" selected>Ancrage territorial</option>' in page
     assert re.search(r'name="dimension_min"[^>]*value="2"', page)
+
+
+def test_an_initiative_keeps_its_colour_in_every_compared_grid(client, four_assessed):
+    maison, fe2i = four_assessed[:2]
+    rqis = Framework.objects.get(slug="processus-rqis")
+    assess(fe2i, rqis, {c.code: 2 for c in Criterion.objects.filter(dimension__framework=rqis)})
+    page = client.get(compare_url(maison.slug, fe2i.slug)).content.decode()
+    colours = {}
+    for radar in svg_elements(page, "radar-chart"):
+        for series in radar.findall(f"{SVG}g[@class='radar-series']"):
+            polygon_or_marker = series.find(f"{SVG}*[@fill]")
+            if polygon_or_marker is None:  # Maison's CSESS assessment has no scores
+                continue
+            colours.setdefault(series.get("data-series"), set()).add(polygon_or_marker.get("fill"))
+    assert len(svg_elements(page, "radar-chart")) == 3  # Fe2i alone on the RQIS radar
+    assert all(len(fills) == 1 for fills in colours.values())
+    assert colours[maison.name] != colours[fe2i.name]
