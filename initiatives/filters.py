@@ -3,8 +3,8 @@
 Every parameter is a plain GET parameter, so a filtered view is a shareable URL:
 q, theme (repeatable), territory, stage (repeatable), legal_form (repeatable), role, actor,
 year_min, year_max, sort, and the evaluation filters framework and dimension with
-dimension_min (evaluation/filters.py). Invalid values are reported in `form.errors` and ignored; the
-valid filters still apply (views set `strict = False`).
+dimension_min (evaluation/filters.py). Invalid values are reported in `form.errors` and
+ignored; the valid filters still apply (views set `strict = False`).
 """
 
 from dataclasses import dataclass, field
