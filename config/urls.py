@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("initiatives.urls")),
+    path("", include("initiatives.map_urls")),
     path("", include("actors.urls")),
     path("", include("evaluation.urls")),
 ]

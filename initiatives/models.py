@@ -1,9 +1,11 @@
+import math
+
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models, transaction
-from django.db.models import Q
-from django.db.models.functions import Coalesce, Concat, Now, StrIndex, Substr
+from django.db.models import Avg, Count, F, Max, Min, Q
+from django.db.models.functions import Coalesce, Concat, Floor, Now, StrIndex, Substr
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -331,6 +333,42 @@ class InitiativeQuerySet(models.QuerySet):
 
     def with_point(self):
         return self.filter(latitude__isnull=False)
+
+    def in_bbox(self, west, south, east, north):
+        """Initiatives with a point in the box; west > east means the box crosses longitude 180."""
+        if west <= east:
+            longitude = Q(longitude__gte=west, longitude__lte=east)
+        else:
+            longitude = Q(longitude__gte=west) | Q(longitude__lte=east)
+        return self.filter(longitude, latitude__gte=south, latitude__lte=north)
+
+    def on_grid(self, cell_size):
+        """Annotate `cell`, one number per square of `cell_size` degrees (for map clustering)."""
+        cells_per_column = 2 * math.ceil(90 / cell_size) + 2
+        return self.annotate(
+            cell=Floor(F("longitude") / cell_size) * cells_per_column
+            + Floor(F("latitude") / cell_size)
+        )
+
+    def grid_cells(self, cell_size):
+        """One row per grid cell holding points: `cell`, `count`, centroid (`center_longitude`,
+        `center_latitude`) and bounds (`west`, `south`, `east`, `north`), grouped in the
+        database: a single query however many initiatives match."""
+        return (
+            self.with_point()
+            .on_grid(cell_size)
+            .order_by()
+            .values("cell")
+            .annotate(
+                count=Count("pk"),
+                center_longitude=Avg("longitude"),
+                center_latitude=Avg("latitude"),
+                west=Min("longitude"),
+                south=Min("latitude"),
+                east=Max("longitude"),
+                north=Max("latitude"),
+            )
+        )
 
     def publish(self):
         return self.update(

@@ -1,0 +1,243 @@
+"""The map's data: clusters computed in the database and GeoJSON (RFC 7946) built from them.
+
+Coordinates are always [longitude, latitude]. Clustering groups the matching initiatives on a
+grid whose squares are about CELL_PIXELS wide on screen at the requested zoom; a square holding
+a single initiative, or several at one point (a tiers-lieu hosting five projects), comes out as
+individual initiatives, any other square as one cluster with its count, centroid and bounds.
+"""
+
+import hashlib
+import math
+
+from django import forms
+from django.db.models import Count, F, Max, Q
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from leaflet import app_settings as leaflet_settings
+
+from .models import Initiative
+
+MAX_ZOOM = 20
+# From street level on, every initiative is its own feature: no clustering at all.
+CLUSTER_BELOW_ZOOM = 17
+# One grid square is about the size of a cluster icon and a half on screen.
+CELL_PIXELS = 60
+# Initiatives sharing one point are listed one by one up to this many, then clustered.
+STACK_LIMIT = 50
+DEFAULT_COLOR = "#4a5568"
+# Six decimals of a degree is about 10 cm: more would only weigh on the response.
+DECIMALS = 6
+# Bump when the shape of the responses changes, so that cached copies are refetched.
+FORMAT_VERSION = 1
+
+ONE_BY_ONE = Q(count=1) | Q(west=F("east"), south=F("north"), count__lte=STACK_LIMIT)
+
+
+def cell_size(zoom):
+    """The side of a grid square, in degrees, at this zoom (256 px tiles, 360° at zoom 0)."""
+    return 360 / (256 * 2**zoom) * CELL_PIXELS
+
+
+def shown_one_by_one(cell):
+    """The Python twin of ONE_BY_ONE, for the rows of Initiative.objects.grid_cells()."""
+    if cell["count"] == 1:
+        return True
+    return (
+        cell["west"] == cell["east"]
+        and cell["south"] == cell["north"]
+        and cell["count"] <= STACK_LIMIT
+    )
+
+
+class MapQueryForm(forms.Form):
+    """The view parameters of /api/map/ (the filters are InitiativeFilter's)."""
+
+    bbox = forms.CharField(
+        help_text=_("west,south,east,north in degrees; west > east crosses longitude 180.")
+    )
+    zoom = forms.IntegerField(min_value=0, max_value=MAX_ZOOM)
+
+    def clean_bbox(self):
+        parts = self.cleaned_data["bbox"].split(",")
+        try:
+            west, south, east, north = (float(part) for part in parts)
+        except ValueError:
+            raise forms.ValidationError(
+                _("bbox must be four numbers separated by commas: west,south,east,north."),
+                code="format",
+            ) from None
+        if not all(math.isfinite(value) for value in (west, south, east, north)):
+            raise forms.ValidationError(_("bbox values must be finite numbers."), code="format")
+        if not (-180 <= west <= 180 and -180 <= east <= 180):
+            raise forms.ValidationError(
+                _("bbox longitudes (west, east) must be between -180 and 180."), code="range"
+            )
+        if not (-90 <= south <= 90 and -90 <= north <= 90):
+            raise forms.ValidationError(
+                _("bbox latitudes (south, north) must be between -90 and 90."), code="range"
+            )
+        if south > north:
+            raise forms.ValidationError(
+                _("bbox south must not be greater than north."), code="range"
+            )
+        return west, south, east, north
+
+
+def error_messages(*forms_with_errors):
+    """{field: [messages]} from bound forms, for a 400 JSON answer."""
+    errors = {}
+    for form in forms_with_errors:
+        for field, field_errors in form.errors.items():
+            errors.setdefault(field, []).extend(str(message) for message in field_errors)
+    return errors
+
+
+def data_version():
+    """What published map data looks like right now, in one query: the last change and the
+    count of published initiatives. Unpublishing or deleting changes one or the other."""
+    return Initiative.objects.published().aggregate(
+        last_change=Max("updated_at"), count=Count("pk")
+    )
+
+
+def etag_for(version, full_path):
+    fingerprint = f"{FORMAT_VERSION}|{version['last_change']}|{version['count']}|{full_path}"
+    return f'"{hashlib.sha256(fingerprint.encode()).hexdigest()[:32]}"'
+
+
+def map_collection(initiatives, bbox, zoom):
+    """A FeatureCollection of the initiatives with a point in bbox, clustered for this zoom.
+
+    Three queries whatever the number of initiatives: the grid squares, the initiatives shown
+    one by one (with their themes), and the count of those without a point. The counts of
+    the features add up to `total`, the number of matching initiatives inside bbox.
+    """
+    in_box = initiatives.in_bbox(*bbox)
+    if zoom >= CLUSTER_BELOW_ZOOM:
+        cells = []
+        singles = in_box
+    else:
+        size = cell_size(zoom)
+        cells = list(in_box.grid_cells(size).order_by("cell"))
+        singles = in_box.on_grid(size).filter(
+            cell__in=in_box.grid_cells(size).filter(ONE_BY_ONE).values("cell")
+        )
+        if all(not shown_one_by_one(cell) for cell in cells):
+            singles = singles.none()
+    clusters = [cell for cell in cells if not shown_one_by_one(cell)]
+    points = initiatives_with_themes(singles)
+    features = [cluster_feature(cell) for cell in clusters] + [
+        point_feature(initiative) for initiative in points
+    ]
+    collection = {"type": "FeatureCollection"}
+    extent = collection_bbox(clusters, points)
+    if extent:
+        collection["bbox"] = extent
+    collection["features"] = features
+    collection["total"] = sum(cell["count"] for cell in clusters) + len(points)
+    collection["unlocated"] = initiatives.filter(latitude__isnull=True).count()
+    return collection
+
+
+def export_collection(initiatives, absolute_uri):
+    """Every matching initiative with a point, for GIS software: plain scalar properties."""
+    features = []
+    for initiative in initiatives_with_themes(initiatives.with_point()):
+        feature = point_feature(initiative)
+        properties = feature["properties"]
+        del properties["cluster"], properties["color"]
+        properties["url"] = absolute_uri(properties["url"])
+        properties["themes"] = "; ".join(properties["themes"])
+        features.append(feature)
+    return {"type": "FeatureCollection", "features": features}
+
+
+def initiatives_with_themes(initiatives):
+    """Map-ready dicts of these initiatives, by name: one query, one row per theme (a LEFT
+    JOIN, so initiatives without a theme come too); no per-row URL reversing."""
+    rows = (
+        initiatives.order_by("name", "pk")
+        .values("pk", "slug", "name", "summary", "longitude", "latitude")
+        .annotate(
+            theme_name=F("themes__name"),
+            theme_color=Coalesce("themes__parent__color", "themes__color"),
+        )
+        .order_by("name", "pk", "themes__position", "themes__name")
+    )
+    url_pattern = reverse("initiative_detail", args=["-slug-"])
+    by_pk = {}
+    for row in rows:
+        initiative = by_pk.get(row["pk"])
+        if initiative is None:
+            initiative = by_pk[row["pk"]] = {
+                "slug": row["slug"],
+                "name": row["name"],
+                "summary": row["summary"],
+                "url": url_pattern.replace("-slug-", row["slug"]),
+                "longitude": row["longitude"],
+                "latitude": row["latitude"],
+                "themes": [],
+                "color": None,
+            }
+        if row["theme_name"] is not None:
+            initiative["themes"].append(row["theme_name"])
+            initiative["color"] = initiative["color"] or row["theme_color"]
+    return list(by_pk.values())
+
+
+def point(longitude, latitude):
+    return {"type": "Point", "coordinates": [round(longitude, DECIMALS), round(latitude, DECIMALS)]}
+
+
+def point_feature(initiative):
+    return {
+        "type": "Feature",
+        "id": initiative["slug"],
+        "geometry": point(initiative["longitude"], initiative["latitude"]),
+        "properties": {
+            "cluster": False,
+            "slug": initiative["slug"],
+            "name": initiative["name"],
+            "summary": initiative["summary"],
+            "url": initiative["url"],
+            "themes": initiative["themes"],
+            "color": initiative["color"] or DEFAULT_COLOR,
+        },
+    }
+
+
+def cluster_feature(cell):
+    return {
+        "type": "Feature",
+        # The members' bounds, [west, south, east, north] (RFC 7946 §5): zoom there on click.
+        "bbox": [round(cell[side], DECIMALS) for side in ("west", "south", "east", "north")],
+        "geometry": point(cell["center_longitude"], cell["center_latitude"]),
+        "properties": {"cluster": True, "count": cell["count"]},
+    }
+
+
+def collection_bbox(clusters, points):
+    boxes = [(cell["west"], cell["south"], cell["east"], cell["north"]) for cell in clusters]
+    boxes += [(p["longitude"], p["latitude"], p["longitude"], p["latitude"]) for p in points]
+    if not boxes:
+        return None
+    west, south, east, north = zip(*boxes, strict=True)
+    return [round(value, DECIMALS) for value in (min(west), min(south), max(east), max(north))]
+
+
+def leaflet_options():
+    """Tiles and view limits from LEAFLET_CONFIG, the single source of map settings, for the
+    JavaScript modules (which read them from a json_script block)."""
+    center = leaflet_settings["DEFAULT_CENTER"] or (46.6, 2.4)
+    return {
+        "tiles": [
+            {"label": str(label), "url": url, "options": dict(options or {})}
+            for label, url, options in leaflet_settings["TILES"]
+        ],
+        "attributionPrefix": leaflet_settings["ATTRIBUTION_PREFIX"],
+        "center": list(center),
+        "zoom": leaflet_settings["DEFAULT_ZOOM"] or 5,
+        "minZoom": leaflet_settings["MIN_ZOOM"] or 0,
+        "maxZoom": leaflet_settings["MAX_ZOOM"] or 18,
+    }

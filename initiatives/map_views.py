@@ -1,0 +1,169 @@
+"""The map pages, the map's data endpoints and the curators' commune-centre lookup."""
+
+import html
+
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.decorators import method_decorator
+from django.utils.http import http_date
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.http import require_safe
+from django.views.generic import TemplateView
+
+from . import map as map_data
+from .filters import InitiativeFilter
+from .models import Initiative, Territory, Theme
+
+# Shared caches may keep an answer this long; after that they revalidate with the ETag.
+CACHE_SECONDS = 60
+GEOJSON = "application/geo+json"
+EMBED_TITLE = gettext_lazy("Map of social innovation initiatives — Essaim")
+
+
+def filtered_initiatives(request):
+    return InitiativeFilter(request.GET, queryset=Initiative.objects.published())
+
+
+def bad_request(errors):
+    summary = " ".join(f"{field}: {' '.join(messages)}" for field, messages in errors.items())
+    return JsonResponse({"error": summary, "errors": errors}, status=400)
+
+
+def cached_geojson(request, build):
+    """Answer 304 when the published data has not changed since the client's copy, else the
+    GeoJSON that build() returns; one query decides (see map.data_version)."""
+    version = map_data.data_version()
+    etag = map_data.etag_for(version, request.get_full_path())
+    last_change = version["last_change"]
+    # HTTP dates count whole seconds.
+    last_modified = int(last_change.timestamp()) if last_change else None
+    response = get_conditional_response(request, etag=etag, last_modified=last_modified)
+    if response is None:
+        response = JsonResponse(
+            build(),
+            content_type=GEOJSON,
+            json_dumps_params={"separators": (",", ":"), "ensure_ascii": False},
+        )
+    response.headers["ETag"] = etag
+    if last_modified:
+        response.headers["Last-Modified"] = http_date(last_modified)
+    patch_cache_control(response, public=True, max_age=CACHE_SECONDS)
+    return response
+
+
+@require_safe
+def map_features(request):
+    """GET /api/map/?bbox=west,south,east,north&zoom=0-20&<the list's filters>"""
+    query = map_data.MapQueryForm(request.GET)
+    filterset = filtered_initiatives(request)
+    if not (query.is_valid() & filterset.is_valid()):
+        return bad_request(map_data.error_messages(query, filterset.form))
+    return cached_geojson(
+        request,
+        lambda: map_data.map_collection(
+            filterset.qs, query.cleaned_data["bbox"], query.cleaned_data["zoom"]
+        ),
+    )
+
+
+@require_safe
+def initiatives_geojson(request):
+    """GET /api/initiatives.geojson?<the list's filters>: every matching point, for GIS users."""
+    filterset = filtered_initiatives(request)
+    if not filterset.is_valid():
+        return bad_request(map_data.error_messages(filterset.form))
+    return cached_geojson(
+        request, lambda: map_data.export_collection(filterset.qs, request.build_absolute_uri)
+    )
+
+
+@require_safe
+def territory_centre(request, pk):
+    """A commune's centre, for the location picker of the initiative admin form."""
+    if not (request.user.is_active and request.user.is_staff):
+        return JsonResponse({"error": _("Staff only.")}, status=403)
+    territory = get_object_or_404(Territory, pk=pk)
+    return JsonResponse(
+        {"name": territory.name, "latitude": territory.latitude, "longitude": territory.longitude}
+    )
+
+
+class MapPage(TemplateView):
+    embed = False
+
+    def map_config(self):
+        return {
+            **map_data.leaflet_options(),
+            "dataUrl": reverse("map_features"),
+            "listUrl": reverse("initiative_list"),
+            "mapUrl": self.request.build_absolute_uri(reverse("map")),
+            "embedUrl": self.request.build_absolute_uri(reverse("map_embed")),
+            "embedTitle": EMBED_TITLE,
+            "params": self.request.GET.urlencode(),
+            # A territory in the filters: open the map on its initiatives.
+            "fitToResults": bool(self.request.GET.get("territory")),
+            "embed": self.embed,
+            "text": map_texts(),
+        }
+
+    def query_suffix(self):
+        query = self.request.GET.urlencode()
+        return f"?{query}" if query else ""
+
+
+class MapView(MapPage):
+    """/carte/: the list's filters beside a full map; the same GET parameters as the list."""
+
+    template_name = "initiatives/map.html"
+
+    def get_context_data(self, **kwargs):
+        filterset = filtered_initiatives(self.request)
+        embed_url = self.request.build_absolute_uri(reverse("map_embed") + self.query_suffix())
+        return super().get_context_data(
+            filter=filterset,
+            facets=filterset.facets(),
+            unlocated_count=filterset.qs.filter(latitude__isnull=True).count(),
+            legend_themes=Theme.objects.top_level(),
+            list_url=reverse("initiative_list") + self.query_suffix(),
+            share_url=self.request.build_absolute_uri(reverse("map") + self.query_suffix()),
+            embed_code=embed_code(embed_url),
+            map_config=self.map_config(),
+            **kwargs,
+        )
+
+
+@method_decorator(xframe_options_exempt, name="dispatch")
+class EmbedMapView(MapPage):
+    """/carte/embed/: the bare map for partners' websites, the only page allowed in a frame."""
+
+    template_name = "initiatives/map_embed.html"
+    embed = True
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            map_config=self.map_config(),
+            full_map_url=reverse("map") + self.query_suffix(),
+            **kwargs,
+        )
+
+
+def embed_code(embed_url):
+    return (
+        f'<iframe src="{html.escape(embed_url)}" title="{html.escape(str(EMBED_TITLE))}" '
+        'width="100%" height="480" loading="lazy"></iframe>'
+    )
+
+
+def map_texts():
+    """The few words the map's JavaScript shows, translated here."""
+    return {
+        "atThisPlace": _("initiatives at this place"),
+        "cluster": _("initiatives here: zoom in"),
+        "error": _("The map could not load the initiatives."),
+        "badFilters": _("These filters are not valid:"),
+        "openLink": _("Open the initiative's page"),
+    }

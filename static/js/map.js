@@ -1,0 +1,143 @@
+// The map of /carte/, /carte/embed/ and the territory pages. Options come from the json_script
+// block named by the map element's data-map attribute. When the page has a filter form
+// (inside [data-map-filters]), changing it updates the markers, the URL and the links to the
+// list and to this map without reloading; without JavaScript the form simply submits.
+import { ClusterLayer } from "./map_clusters.js";
+import { createMap, readConfig } from "./map_common.js";
+
+const element = document.querySelector("[data-map]");
+if (element && window.L) start(element);
+
+function start(element) {
+  const config = readConfig(element.dataset.map);
+  const map = createMap(element, config);
+  const status = document.querySelector("[data-map-status]");
+  const showZoom = () => {
+    element.dataset.zoom = String(map.getZoom());
+  };
+  map.on("zoomend", showZoom);
+  showZoom();
+
+  const layer = new ClusterLayer(map, config, {
+    onData(collection) {
+      element.dataset.total = String(collection.total);
+      if (status) status.textContent = "";
+      for (const unlocated of document.querySelectorAll("[data-map-unlocated]")) {
+        unlocated.textContent = String(collection.unlocated);
+      }
+    },
+    onError(body) {
+      if (!status) return;
+      status.textContent =
+        body && body.error ? `${config.text.badFilters} ${body.error}` : config.text.error;
+    },
+  });
+  layer.setParams(config.params);
+  if (config.fitToResults) {
+    layer.fitToResults(config.fallbackCenter || null);
+  } else {
+    layer.refresh();
+  }
+
+  const form = document.querySelector("[data-map-filters] form");
+  if (form) followFilters(form, layer, config);
+}
+
+function followFilters(form, layer, config) {
+  let current = new URLSearchParams(config.params);
+  let typing = null;
+  let facets = null;
+  const panel = form.querySelector("details");
+  if (panel && window.matchMedia("(min-width: 50em)").matches) panel.open = true;
+
+  const apply = () => {
+    const next = new URLSearchParams();
+    for (const [name, value] of new FormData(form)) {
+      if (typeof value === "string" && value !== "") next.append(name, value);
+    }
+    if (next.toString() === current.toString()) return;
+    const territoryChanged = next.get("territory") !== current.get("territory");
+    current = next;
+    const query = next.toString();
+    history.replaceState(null, "", query ? `?${query}` : window.location.pathname);
+    updateLinks(config, query);
+    layer.setParams(next);
+    if (territoryChanged && next.get("territory")) {
+      layer.fitToResults();
+    } else {
+      layer.refresh();
+    }
+    facets = refreshFacets(form, query, facets);
+  };
+
+  form.addEventListener("change", (event) => {
+    if (!isTyped(event.target)) apply();
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    apply();
+  });
+  form.addEventListener("input", (event) => {
+    if (!isTyped(event.target)) return;
+    clearTimeout(typing);
+    typing = setTimeout(apply, 500);
+  });
+}
+
+function isTyped(element) {
+  return element.matches("input[type=search], input[type=text], input[type=number]");
+}
+
+// The counts beside the options depend on the other filters: take the server's new version
+// of each facet fieldset ([data-facet], see filter_form.html) from this page's HTML.
+function refreshFacets(form, query, previous) {
+  if (previous) previous.abort();
+  const controller = new AbortController();
+  const url = `${window.location.pathname}${query ? `?${query}` : ""}`;
+  fetch(url, { signal: controller.signal, credentials: "same-origin" })
+    .then((response) => (response.ok ? response.text() : null))
+    .then((html) => {
+      if (html === null) return;
+      const page = new DOMParser().parseFromString(html, "text/html");
+      const active = document.activeElement;
+      const focused = active && active.id && form.contains(active) ? active.id : null;
+      for (const fieldset of form.querySelectorAll("[data-facet]")) {
+        const replacement = page.querySelector(`[data-facet="${fieldset.dataset.facet}"]`);
+        if (replacement) fieldset.replaceWith(document.importNode(replacement, true));
+      }
+      if (focused && !form.contains(document.activeElement)) {
+        document.getElementById(focused)?.focus();
+      }
+    })
+    // Stale counts are better than an error: the markers and the URL are already right.
+    .catch(() => {});
+  return controller;
+}
+
+function updateLinks(config, query) {
+  const suffix = query ? `?${query}` : "";
+  for (const link of document.querySelectorAll("[data-map-list-link]")) {
+    link.href = `${config.listUrl}${suffix}`;
+  }
+  const share = document.querySelector("[data-map-share-link]");
+  if (share) share.value = `${config.mapUrl}${suffix}`;
+  const code = document.querySelector("[data-map-embed-code]");
+  if (code) code.value = iframeCode(`${config.embedUrl}${suffix}`, config.embedTitle);
+}
+
+// The same code as map_views.embed_code() writes on the server.
+function iframeCode(url, title) {
+  return (
+    `<iframe src="${escapeAttribute(url)}" title="${escapeAttribute(title)}" ` +
+    'width="100%" height="480" loading="lazy"></iframe>'
+  );
+}
+
+function escapeAttribute(text) {
+  return text
+    .replaceAll("&", "&amp;")
+    .replaceAll('"', "&quot;")
+    .replaceAll("'", "&#x27;")
+    .replaceAll("<", "&lt;")
+    .replaceAll(">", "&gt;");
+}
