@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db import models
 from django.db.models import Count, OuterRef
@@ -10,6 +11,7 @@ from django.utils.translation import ngettext
 from actors.models import Involvement
 
 from .models import Initiative, Territory, Theme
+from .widgets import LocationPickerWidget
 
 
 @admin.register(Territory)
@@ -101,8 +103,16 @@ class InvolvementInline(admin.TabularInline):
     extra = 1
 
 
+class InitiativeAdminForm(forms.ModelForm):
+    class Meta:
+        model = Initiative
+        fields = ["latitude", "longitude"]  # ModelAdmin replaces these with its fieldsets.
+        widgets = {"longitude": LocationPickerWidget()}
+
+
 @admin.register(Initiative)
 class InitiativeAdmin(admin.ModelAdmin):
+    form = InitiativeAdminForm
     # A website typed without a scheme is taken as https (Django 6's default).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "status", "stage", "commune", "year_started", "updated_at"]

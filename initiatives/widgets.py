@@ -1,0 +1,62 @@
+"""The curators' location picker: django-leaflet's Leaflet without GeoDjango (no GDAL)."""
+
+from django import forms
+from django.forms import Script
+from django.urls import reverse
+from django.utils.html import format_html, json_script
+from django.utils.translation import gettext as _
+
+from . import map as map_data
+
+
+class LocationPickerWidget(forms.NumberInput):
+    """The longitude input followed by a map that fills both coordinate fields of its form.
+
+    Click the map or drag the marker to set the point; typing coordinates moves the marker;
+    "Clear" empties both fields. When the commune field has a centre and no point is set, a
+    button offers that centre (fetched from the staff-only territory_centre endpoint).
+    """
+
+    class Media:
+        css = {"all": ["leaflet/leaflet.css", "css/map.css"]}
+        js = ["leaflet/leaflet.js", Script("js/location_picker.js", type="module")]
+
+    def __init__(self, attrs=None, latitude_field="latitude", commune_field="commune"):
+        super().__init__(attrs)
+        self.latitude_field = latitude_field
+        self.commune_field = commune_field
+
+    def render(self, name, value, attrs=None, renderer=None):
+        field = super().render(name, value, attrs, renderer)
+        config_id = f"{(attrs or {}).get('id') or name}-location-picker"
+        config = {
+            **map_data.leaflet_options(),
+            "latitudeField": self.latitude_field,
+            "longitudeField": name,
+            "communeField": self.commune_field,
+            "communeCentreUrl": reverse("territory_centre", args=[0]).replace("/0/", "/{id}/"),
+            "text": {
+                "useCommune": _("Use the centre of"),
+                "failed": _("The commune's centre could not be loaded."),
+            },
+        }
+        return format_html(
+            '{field}<div class="location-picker" data-location-picker="{config_id}">'
+            '<div class="location-picker-map" aria-label="{map_label}" role="region"></div>'
+            '<p class="location-picker-actions">'
+            '<button type="button" class="button" data-location-clear>{clear}</button> '
+            '<button type="button" class="button" data-location-commune hidden></button>'
+            "</p>"
+            '<p class="help">{help}</p>'
+            '<p class="help" data-location-status role="status" aria-live="polite"></p>'
+            "</div>{config}",
+            field=field,
+            config_id=config_id,
+            map_label=_("Map to set the initiative's point"),
+            clear=_("Clear the point"),
+            help=_(
+                "Click the map or drag the marker to set the latitude and longitude; "
+                "typing coordinates moves the marker."
+            ),
+            config=json_script(config, config_id),
+        )

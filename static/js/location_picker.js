@@ -1,0 +1,121 @@
+// The admin's location picker (initiatives/widgets.py): a Leaflet map bound to the latitude
+// and longitude inputs of the initiative form, and an offer to use the commune's centre.
+import { createMap, readConfig } from "./map_common.js";
+
+for (const element of document.querySelectorAll("[data-location-picker]")) {
+  if (window.L) start(element);
+}
+
+function start(element) {
+  const config = readConfig(element.dataset.locationPicker);
+  const form = element.closest("form");
+  const latitude = form.elements[config.latitudeField];
+  const longitude = form.elements[config.longitudeField];
+  const commune = form.elements[config.communeField];
+  const clear = element.querySelector("[data-location-clear]");
+  const useCommune = element.querySelector("[data-location-commune]");
+  const status = element.querySelector("[data-location-status]");
+  const map = createMap(element.querySelector(".location-picker-map"), config);
+  let marker = null;
+  let communeCentre = null;
+
+  const typedPoint = () => {
+    const lat = parseCoordinate(latitude.value);
+    const lng = parseCoordinate(longitude.value);
+    if (lat === null || lng === null || Math.abs(lat) > 90 || Math.abs(lng) > 180) return null;
+    return L.latLng(lat, lng);
+  };
+
+  const place = (latlng) => {
+    if (!latlng) {
+      if (marker) marker.remove();
+      marker = null;
+      return;
+    }
+    if (!marker) {
+      marker = L.marker(latlng, { draggable: true, autoPan: true }).addTo(map);
+      marker.on("dragend", () => write(marker.getLatLng()));
+    } else {
+      marker.setLatLng(latlng);
+    }
+  };
+
+  const write = (latlng) => {
+    const wrapped = latlng.wrap();
+    latitude.value = wrapped.lat.toFixed(6);
+    longitude.value = wrapped.lng.toFixed(6);
+    place(wrapped);
+    offerCommuneCentre();
+  };
+
+  const offerCommuneCentre = () => {
+    const show = Boolean(communeCentre) && typedPoint() === null;
+    useCommune.hidden = !show;
+    if (show) {
+      const { name, latitude: lat, longitude: lng } = communeCentre;
+      useCommune.textContent = `${config.text.useCommune} ${name} (${lat}, ${lng})`;
+    }
+  };
+
+  const loadCommuneCentre = async () => {
+    communeCentre = null;
+    const id = commune && commune.value;
+    if (id) {
+      try {
+        const response = await fetch(config.communeCentreUrl.replace("{id}", id), {
+          headers: { Accept: "application/json" },
+        });
+        const body = await response.json();
+        if (response.ok && body.latitude !== null && body.longitude !== null) {
+          communeCentre = body;
+        }
+        status.textContent = "";
+      } catch {
+        status.textContent = config.text.failed;
+      }
+    }
+    offerCommuneCentre();
+  };
+
+  map.on("click", (event) => write(event.latlng));
+  for (const input of [latitude, longitude]) {
+    input.addEventListener("input", () => {
+      const point = typedPoint();
+      place(point);
+      if (point) map.panTo(point);
+      offerCommuneCentre();
+    });
+  }
+  clear.addEventListener("click", () => {
+    latitude.value = "";
+    longitude.value = "";
+    place(null);
+    offerCommuneCentre();
+  });
+  useCommune.addEventListener("click", () => {
+    if (!communeCentre) return;
+    const point = L.latLng(communeCentre.latitude, communeCentre.longitude);
+    write(point);
+    map.setView(point, 13);
+  });
+  if (commune) {
+    // The admin's autocomplete (select2) announces changes through jQuery only.
+    if (window.django && window.django.jQuery) {
+      window.django.jQuery(commune).on("change", loadCommuneCentre);
+    } else {
+      commune.addEventListener("change", loadCommuneCentre);
+    }
+  }
+
+  const initial = typedPoint();
+  if (initial) {
+    place(initial);
+    map.setView(initial, 13);
+  }
+  loadCommuneCentre();
+}
+
+function parseCoordinate(text) {
+  const value = Number.parseFloat(String(text).trim().replace(",", "."));
+  return Number.isFinite(value) ? value : null;
+}
