@@ -1,0 +1,723 @@
+"""The map: /api/map/ (server-side clusters), /api/initiatives.geojson, /carte/ and its embed."""
+
+import json
+import random
+
+import pytest
+from django.http import QueryDict
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from initiatives import map as map_data
+from initiatives.filters import InitiativeFilter
+from initiatives.models import Initiative
+
+WORLD = "-180,-90,180,90"
+FRANCE = "-5.5,41,10,51.5"
+
+
+def map_api(client, bbox=WORLD, zoom=5, **params):
+    return client.get(reverse("map_features"), {"bbox": bbox, "zoom": zoom, **params})
+
+
+def features_of(response):
+    assert response.status_code == 200, response.content
+    return response.json()["features"]
+
+
+def points_of(features):
+    return [feature for feature in features if not feature["properties"]["cluster"]]
+
+
+def clusters_of(features):
+    return [feature for feature in features if feature["properties"]["cluster"]]
+
+
+def count_of(features):
+    return sum(feature["properties"].get("count", 1) for feature in features)
+
+
+def scatter(count, seed, west=-4.5, south=42.5, east=8, north=51, status="published"):
+    """`count` initiatives at random points of a box (France by default), in bulk."""
+    rng = random.Random(seed)
+    now = timezone.now()
+    Initiative.objects.bulk_create(
+        Initiative(
+            name=f"Initiative {seed}-{index}",
+            slug=f"initiative-{seed}-{index}",
+            summary="Une initiative générée pour les tests de la carte.",
+            status=status,
+            published_at=now if status == "published" else None,
+            longitude=rng.uniform(west, east),
+            latitude=rng.uniform(south, north),
+        )
+        for index in range(count)
+    )
+
+
+def inside(bbox, initiative):
+    west, south, east, north = (float(value) for value in bbox.split(","))
+    if initiative.latitude is None or not south <= initiative.latitude <= north:
+        return False
+    if west <= east:
+        return west <= initiative.longitude <= east
+    return initiative.longitude >= west or initiative.longitude <= east
+
+
+# --- Shape -----------------------------------------------------------------------------------
+
+
+def test_the_map_answers_a_geojson_feature_collection(client, directory):
+    response = map_api(client, zoom=17)
+
+    assert response["Content-Type"] == "application/geo+json"
+    collection = response.json()
+    assert collection["type"] == "FeatureCollection"
+    for feature in collection["features"]:
+        assert feature["type"] == "Feature"
+        assert feature["geometry"]["type"] == "Point"
+        assert len(feature["geometry"]["coordinates"]) == 2
+
+
+def test_coordinates_come_longitude_first(client, directory):
+    features = features_of(map_api(client, zoom=17))
+
+    maison = next(feature for feature in features if feature["id"] == "maison-des-echanges")
+    assert maison["geometry"]["coordinates"] == [2.55, 50.4833]
+
+
+def test_an_initiative_feature_carries_what_its_popup_shows(client, directory, themes):
+    themes["employment"].position = 2
+    themes["employment"].save()
+
+    features = features_of(map_api(client, zoom=17))
+
+    fe2i = next(feature for feature in features if feature["id"] == "fe2i")
+    assert fe2i["properties"] == {
+        "cluster": False,
+        "slug": "fe2i",
+        "name": "Florange Écologie industrielle et Insertion",
+        "summary": "Résumé de Florange Écologie industrielle et Insertion",
+        "url": "/initiatives/fe2i/",
+        "themes": ["Économie circulaire & réemploi", "Emploi, insertion & formation"],
+        "color": "#2f855a",
+    }
+
+
+def test_a_subtheme_initiative_takes_its_parent_themes_colour(client, directory, themes):
+    themes["ressourceries"].color = "#000000"
+    themes["ressourceries"].save()
+
+    features = features_of(map_api(client, zoom=17))
+
+    maison = next(feature for feature in features if feature["id"] == "maison-des-echanges")
+    assert maison["properties"]["themes"] == ["Ressourceries"]
+    assert maison["properties"]["color"] == themes["circular"].color
+
+
+def test_an_initiative_without_theme_gets_the_default_colour(client, make_initiative):
+    make_initiative("Sans thème", latitude=45.0, longitude=4.0)
+
+    [feature] = features_of(map_api(client, zoom=17))
+
+    assert feature["properties"]["themes"] == []
+    assert feature["properties"]["color"] == map_data.DEFAULT_COLOR
+
+
+def test_drafts_and_archived_initiatives_never_reach_the_map(client, directory, make_initiative):
+    make_initiative("Brouillon placé", status="draft", latitude=48.0, longitude=2.0)
+    make_initiative("Archive placée", status="archived", latitude=48.0, longitude=2.1)
+
+    features = features_of(map_api(client, zoom=17))
+
+    assert {feature["id"] for feature in features} == {"maison-des-echanges", "fe2i"}
+
+
+# --- Clusters --------------------------------------------------------------------------------
+
+
+def test_nearby_initiatives_form_one_cluster_with_their_count_and_bounds(client, make_initiative):
+    for index, (latitude, longitude) in enumerate([(50.60, 3.00), (50.65, 3.10), (50.70, 3.05)]):
+        make_initiative(f"Lille {index}", latitude=latitude, longitude=longitude)
+
+    [cluster] = features_of(map_api(client, zoom=5))
+
+    assert cluster["properties"] == {"cluster": True, "count": 3}
+    assert cluster["bbox"] == [3.0, 50.6, 3.1, 50.7]
+    assert cluster["geometry"]["coordinates"] == [3.05, 50.65]
+
+
+def test_the_same_initiatives_come_one_by_one_once_zoomed_in(client, make_initiative):
+    for index, (latitude, longitude) in enumerate([(50.60, 3.00), (50.65, 3.10), (50.70, 3.05)]):
+        make_initiative(f"Lille {index}", latitude=latitude, longitude=longitude)
+
+    features = features_of(map_api(client, bbox="2.9,50.5,3.2,50.8", zoom=12))
+
+    assert clusters_of(features) == []
+    assert len(points_of(features)) == 3
+
+
+@pytest.mark.parametrize("zoom", [0, 2, 4, 5, 6, 8, 10, 12, 14, 16, 17, 20])
+@pytest.mark.parametrize("bbox", [WORLD, FRANCE, "2,48,3,49", "-2,44,5,47.5"])
+def test_feature_counts_add_up_to_the_initiatives_inside_the_bbox(client, db, zoom, bbox):
+    scatter(150, seed=1)
+    scatter(60, seed=2, west=2, south=48, east=3, north=49)
+    scatter(30, seed=3, status="draft")
+    expected = sum(inside(bbox, initiative) for initiative in Initiative.objects.published())
+
+    collection = map_api(client, bbox=bbox, zoom=zoom).json()
+
+    assert count_of(collection["features"]) == expected
+    assert collection["total"] == expected
+
+
+def test_initiatives_sharing_one_point_stay_reachable_one_by_one(client, make_initiative):
+    # A tiers-lieu hosting several projects: one marker whose popup lists them all.
+    for name in ["Atelier vélo", "Épicerie solidaire", "Repair café"]:
+        make_initiative(name, latitude=45.75, longitude=4.85)
+
+    features = features_of(map_api(client, zoom=3))
+
+    assert clusters_of(features) == []
+    assert sorted(feature["properties"]["name"] for feature in features) == [
+        "Atelier vélo",
+        "Repair café",
+        "Épicerie solidaire",
+    ]
+    assert {tuple(feature["geometry"]["coordinates"]) for feature in features} == {(4.85, 45.75)}
+
+
+def test_a_very_large_stack_at_one_point_is_a_cluster_until_street_level(client, db):
+    scatter(map_data.STACK_LIMIT + 1, seed=4, west=2.35, south=48.85, east=2.35, north=48.85)
+
+    low = features_of(map_api(client, zoom=8))
+    street = features_of(map_api(client, zoom=17))
+
+    assert [feature["properties"]["count"] for feature in low] == [map_data.STACK_LIMIT + 1]
+    assert len(points_of(street)) == map_data.STACK_LIMIT + 1
+
+
+def test_a_bbox_crossing_longitude_180_covers_both_sides(client, make_initiative):
+    make_initiative("Fidji", latitude=-17.7, longitude=178.0)
+    make_initiative("Samoa", latitude=-13.8, longitude=-172.0)
+    make_initiative("Paris", latitude=48.85, longitude=2.35)
+
+    features = features_of(map_api(client, bbox="170,-30,-160,0", zoom=10))
+
+    assert {feature["id"] for feature in features} == {"fidji", "samoa"}
+
+
+def test_the_whole_of_france_at_low_zoom_stays_a_few_hundred_features(client, db):
+    scatter(3000, seed=5)
+
+    for zoom in (5, 6):
+        response = map_api(client, bbox=FRANCE, zoom=zoom)
+        features = features_of(response)
+        assert len(features) <= 300
+        assert len(response.content) < 50_000
+        assert count_of(features) == 3000
+
+
+def test_the_collection_gives_the_extent_of_its_features(client, directory):
+    collection = map_api(client, zoom=0).json()
+
+    assert collection["bbox"] == [2.55, 49.3236, 6.1208, 50.4833]
+
+
+def test_the_collection_counts_matching_initiatives_without_a_point(client, directory):
+    collection = map_api(client, zoom=5).json()
+
+    assert collection["unlocated"] == 0
+
+    directory["fe2i"].latitude = directory["fe2i"].longitude = None
+    directory["fe2i"].save()
+    collection = map_api(client, zoom=5).json()
+
+    assert collection["unlocated"] == 1
+    assert collection["total"] == 1
+
+
+# --- Filters: the list's FilterSet -----------------------------------------------------------
+
+FILTER_COMBINATIONS = [
+    {},
+    {"theme": "economie-circulaire-reemploi"},
+    {"theme": "emploi-insertion-formation"},
+    {"theme": ["ressourceries", "emploi-insertion-formation"]},
+    {"territory": "pas-de-calais"},
+    {"territory": "grand-est", "theme": "emploi-insertion-formation"},
+    {"stage": "diffusion"},
+    {"role": "funder", "actor": "fondation-macif"},
+    {"actor": "departement-du-pas-de-calais"},
+    {"year_min": "2010"},
+    {"year_max": "2010", "stage": ["diffusion", "consolidation"]},
+    {"q": "échanges"},
+]
+
+
+@pytest.fixture
+def crowded_directory(directory, themes, territories, make_initiative):
+    """The directory plus initiatives near its own, some without a point."""
+    make_initiative(
+        "Ressourcerie de Bruay",
+        themes=[themes["ressourceries"]],
+        commune=territories["bruay"],
+        latitude=50.49,
+        longitude=2.56,
+        stage="emergence",
+        year_started=2020,
+    )
+    make_initiative(
+        "Chantier d'insertion mosellan",
+        themes=[themes["employment"]],
+        commune=territories["florange"],
+        latitude=49.33,
+        longitude=6.13,
+        stage="diffusion",
+    )
+    make_initiative("Réseau sans adresse", themes=[themes["employment"]], stage="diffusion")
+    return directory
+
+
+@pytest.mark.parametrize("filters", FILTER_COMBINATIONS)
+def test_at_the_deepest_zoom_the_map_shows_exactly_the_lists_results(
+    client, crowded_directory, filters
+):
+    query = QueryDict(mutable=True)
+    for name, value in filters.items():
+        query.setlist(name, value if isinstance(value, list) else [value])
+    listed = InitiativeFilter(query, queryset=Initiative.objects.published()).qs
+
+    collection = map_api(client, zoom=map_data.MAX_ZOOM, **filters).json()
+
+    assert all(not feature["properties"]["cluster"] for feature in collection["features"])
+    assert {feature["id"] for feature in collection["features"]} == set(
+        listed.with_point().values_list("slug", flat=True)
+    )
+    assert collection["total"] + collection["unlocated"] == listed.count()
+
+
+def test_a_theme_filter_keeps_only_that_themes_initiatives(client, crowded_directory):
+    features = features_of(map_api(client, zoom=17, theme="ressourceries"))
+
+    assert {feature["id"] for feature in features} == {
+        "maison-des-echanges",
+        "ressourcerie-de-bruay",
+    }
+
+
+def test_filters_apply_to_clusters_too(client, crowded_directory):
+    everything = features_of(map_api(client, zoom=4))
+    employment = features_of(map_api(client, zoom=4, theme="emploi-insertion-formation"))
+
+    assert count_of(everything) == 4
+    assert count_of(employment) == 2
+
+
+# --- Caching ---------------------------------------------------------------------------------
+
+
+def test_the_map_can_be_kept_by_shared_caches(client, directory):
+    response = map_api(client)
+
+    assert response["ETag"].startswith('"')
+    assert response["Last-Modified"]
+    assert "public" in response["Cache-Control"]
+    assert "max-age=" in response["Cache-Control"]
+
+
+def test_a_conditional_request_for_unchanged_data_gets_304(client, directory):
+    etag = map_api(client)["ETag"]
+
+    response = client.get(
+        reverse("map_features"), {"bbox": WORLD, "zoom": 5}, headers={"if-none-match": etag}
+    )
+
+    assert response.status_code == 304
+    assert response.content == b""
+    assert response["ETag"] == etag
+    assert "public" in response["Cache-Control"]
+
+
+def test_an_if_modified_since_request_for_unchanged_data_gets_304(client, directory):
+    last_modified = map_api(client)["Last-Modified"]
+
+    response = client.get(
+        reverse("map_features"),
+        {"bbox": WORLD, "zoom": 5},
+        headers={"if-modified-since": last_modified},
+    )
+
+    assert response.status_code == 304
+
+
+def test_the_etag_depends_on_the_query(client, directory):
+    assert map_api(client)["ETag"] != map_api(client, theme="ressourceries")["ETag"]
+    assert map_api(client, zoom=5)["ETag"] != map_api(client, zoom=6)["ETag"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda directory: directory["maison"].save(),
+        lambda directory: Initiative.objects.filter(pk=directory["fe2i"].pk).unpublish(),
+        lambda directory: Initiative.objects.filter(pk=directory["draft"].pk).publish(),
+        lambda directory: directory["fe2i"].delete(),
+    ],
+    ids=["edited", "unpublished", "published", "deleted"],
+)
+def test_the_etag_changes_when_published_data_changes(client, directory, change):
+    before = map_api(client)["ETag"]
+
+    change(directory)
+
+    assert map_api(client)["ETag"] != before
+    response = client.get(
+        reverse("map_features"), {"bbox": WORLD, "zoom": 5}, headers={"if-none-match": before}
+    )
+    assert response.status_code == 200
+
+
+# --- Bad parameters --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"zoom": "5"}, "bbox"),
+        ({"bbox": "", "zoom": "5"}, "bbox"),
+        ({"bbox": "1,2,3", "zoom": "5"}, "bbox"),
+        ({"bbox": "1,2,3,4,5", "zoom": "5"}, "bbox"),
+        ({"bbox": "a,b,c,d", "zoom": "5"}, "bbox"),
+        ({"bbox": "1;2;3;4", "zoom": "5"}, "bbox"),
+        ({"bbox": "nan,0,1,1", "zoom": "5"}, "bbox"),
+        ({"bbox": "0,0,inf,1", "zoom": "5"}, "bbox"),
+        ({"bbox": "-181,0,1,1", "zoom": "5"}, "bbox"),
+        ({"bbox": "0,0,180.5,1", "zoom": "5"}, "bbox"),
+        ({"bbox": "0,-91,1,1", "zoom": "5"}, "bbox"),
+        ({"bbox": "0,0,1,90.1", "zoom": "5"}, "bbox"),
+        ({"bbox": "0,10,1,5", "zoom": "5"}, "bbox"),
+        ({"bbox": WORLD}, "zoom"),
+        ({"bbox": WORLD, "zoom": ""}, "zoom"),
+        ({"bbox": WORLD, "zoom": "-1"}, "zoom"),
+        ({"bbox": WORLD, "zoom": "21"}, "zoom"),
+        ({"bbox": WORLD, "zoom": "5.5"}, "zoom"),
+        ({"bbox": WORLD, "zoom": "cinq"}, "zoom"),
+        ({"bbox": WORLD, "zoom": "99999999999999999999"}, "zoom"),
+        ({"bbox": WORLD, "zoom": "5", "theme": "no-such-theme"}, "theme"),
+        ({"bbox": WORLD, "zoom": "5", "territory": "atlantis"}, "territory"),
+        ({"bbox": WORLD, "zoom": "5", "stage": "eternal"}, "stage"),
+        ({"bbox": WORLD, "zoom": "5", "role": "king"}, "role"),
+        ({"bbox": WORLD, "zoom": "5", "actor": "nobody"}, "actor"),
+        ({"bbox": WORLD, "zoom": "5", "year_min": "long ago"}, "year_min"),
+    ],
+)
+def test_a_bad_parameter_gets_400_with_a_json_reason(client, directory, params, field):
+    response = client.get(reverse("map_features"), params)
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert field in body["errors"]
+    assert body["errors"][field]
+    assert field in body["error"]
+
+
+def test_every_wrong_parameter_is_reported_at_once(client, directory):
+    response = client.get(reverse("map_features"), {"bbox": "x", "zoom": "99", "theme": "x"})
+
+    assert set(response.json()["errors"]) == {"bbox", "zoom", "theme"}
+
+
+def test_the_map_data_only_answers_get(client, directory):
+    response = client.post(reverse("map_features") + f"?bbox={WORLD}&zoom=5")
+
+    assert response.status_code == 405
+
+
+# --- Query counts ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("extra", [0, 400])
+def test_the_map_makes_four_queries_however_many_initiatives(
+    client, django_assert_num_queries, directory, extra
+):
+    scatter(extra, seed=6)
+    # 1 the data version (ETag), 2 the grid squares, 3 the initiatives shown one by one with
+    # their themes, 4 the count of matching initiatives without a point.
+    with django_assert_num_queries(4):
+        collection = map_api(client, bbox=FRANCE, zoom=6).json()
+    assert points_of(collection["features"])
+
+
+@pytest.mark.parametrize("extra", [0, 400])
+def test_the_map_makes_three_queries_at_street_level(
+    client, django_assert_num_queries, directory, extra
+):
+    scatter(extra, seed=7)
+    # 1 the data version, 2 the initiatives with their themes, 3 the count without a point.
+    with django_assert_num_queries(3):
+        map_api(client, bbox=FRANCE, zoom=18)
+
+
+def test_each_filter_needing_a_lookup_adds_one_query(
+    client, django_assert_num_queries, crowded_directory
+):
+    # 4 as above, plus the theme, territory and actor lookups of the filter form.
+    with django_assert_num_queries(7):
+        map_api(
+            client,
+            zoom=6,
+            theme="ressourceries",
+            territory="france",
+            actor="departement-du-pas-de-calais",
+        )
+
+
+def test_a_304_costs_one_query(client, django_assert_num_queries, directory):
+    etag = map_api(client)["ETag"]
+
+    # The data version only.
+    with django_assert_num_queries(1):
+        response = client.get(
+            reverse("map_features"), {"bbox": WORLD, "zoom": 5}, headers={"if-none-match": etag}
+        )
+    assert response.status_code == 304
+
+
+def test_a_bad_request_costs_no_query(client, django_assert_num_queries, directory):
+    with django_assert_num_queries(0):
+        response = client.get(reverse("map_features"), {"bbox": "x", "zoom": "5"})
+    assert response.status_code == 400
+
+
+# --- /api/initiatives.geojson ----------------------------------------------------------------
+
+
+def test_the_geojson_export_lists_every_matching_initiative_with_a_point(client, crowded_directory):
+    response = client.get(reverse("initiatives_geojson"))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/geo+json"
+    collection = json.loads(response.content.decode("utf-8"))
+    assert set(collection) == {"type", "features"}
+    assert collection["type"] == "FeatureCollection"
+    assert {feature["id"] for feature in collection["features"]} == {
+        "maison-des-echanges",
+        "fe2i",
+        "ressourcerie-de-bruay",
+        "chantier-dinsertion-mosellan",
+    }
+
+
+def test_the_geojson_export_is_plain_for_gis_software(client, directory, themes):
+    themes["employment"].position = 2
+    themes["employment"].save()
+
+    collection = client.get(reverse("initiatives_geojson")).json()
+
+    fe2i = next(feature for feature in collection["features"] if feature["id"] == "fe2i")
+    assert fe2i["geometry"] == {"type": "Point", "coordinates": [6.1208, 49.3236]}
+    assert fe2i["properties"] == {
+        "slug": "fe2i",
+        "name": "Florange Écologie industrielle et Insertion",
+        "summary": "Résumé de Florange Écologie industrielle et Insertion",
+        "url": "http://testserver/initiatives/fe2i/",
+        "themes": "Économie circulaire & réemploi; Emploi, insertion & formation",
+    }
+    # One type per property across features, no nested values, no "crs" member (RFC 7946).
+    for feature in collection["features"]:
+        assert set(feature) == {"type", "id", "geometry", "properties"}
+        assert all(isinstance(value, str) for value in feature["properties"].values())
+
+
+def test_the_geojson_export_applies_the_filters(client, crowded_directory):
+    collection = client.get(reverse("initiatives_geojson"), {"territory": "moselle"}).json()
+
+    assert {feature["id"] for feature in collection["features"]} == {
+        "fe2i",
+        "chantier-dinsertion-mosellan",
+    }
+
+
+def test_the_geojson_export_rejects_bad_filters(client, directory):
+    response = client.get(reverse("initiatives_geojson"), {"theme": "no-such-theme"})
+
+    assert response.status_code == 400
+    assert "theme" in response.json()["errors"]
+
+
+def test_the_geojson_export_makes_two_queries_and_honours_etags(
+    client, django_assert_num_queries, directory
+):
+    scatter(300, seed=8)
+    # 1 the data version, 2 the initiatives with their themes.
+    with django_assert_num_queries(2):
+        response = client.get(reverse("initiatives_geojson"))
+    assert len(response.json()["features"]) == 302
+
+    again = client.get(reverse("initiatives_geojson"), headers={"if-none-match": response["ETag"]})
+    assert again.status_code == 304
+
+
+# --- Pages -----------------------------------------------------------------------------------
+
+
+def test_the_map_page_shows_the_filters_legend_and_map_options(client, directory, themes):
+    response = client.get(reverse("map"), {"theme": "ressourceries"})
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="map-config"' in html
+    assert 'data-map="map-config"' in html
+    assert "leaflet/leaflet.js" in html
+    assert 'type="module"' in html
+    assert 'name="theme"' in html
+    assert themes["circular"].color in html
+    config = response.context["map_config"]
+    assert config["dataUrl"] == reverse("map_features")
+    assert config["params"] == "theme=ressourceries"
+    assert config["tiles"][0]["url"]
+    assert "attribution" in config["tiles"][0]["options"]
+
+
+def test_the_map_page_has_no_inline_script_or_style(client, directory):
+    html = client.get(reverse("map")).content.decode()
+
+    assert "style=" not in html
+    assert "<style" not in html
+    for script in html.split("<script")[1:]:
+        opening = script.split(">", 1)[0]
+        assert "src=" in opening or 'type="application/json"' in opening
+
+
+def test_the_map_links_to_the_list_with_the_same_query(client, directory):
+    response = client.get(reverse("map"), {"theme": "ressourceries", "stage": "diffusion"})
+
+    assert response.context["list_url"] == "/initiatives/?theme=ressourceries&stage=diffusion"
+    html = response.content.decode()
+    assert 'href="/initiatives/?theme=ressourceries&amp;stage=diffusion"' in html
+
+
+def test_the_map_page_counts_matching_initiatives_without_a_point(client, crowded_directory):
+    response = client.get(reverse("map"), {"theme": "emploi-insertion-formation"})
+
+    assert response.context["unlocated_count"] == 1
+
+
+def test_the_map_page_offers_the_link_and_iframe_code_for_its_filters(client, directory):
+    response = client.get(reverse("map"), {"theme": "ressourceries"})
+
+    assert response.context["share_url"] == "http://testserver/carte/?theme=ressourceries"
+    assert response.context["embed_code"] == (
+        '<iframe src="http://testserver/carte/embed/?theme=ressourceries" '
+        'title="Map of social innovation initiatives — Essaim" width="100%" height="480" '
+        'loading="lazy"></iframe>'
+    )
+
+
+def test_only_the_embed_may_be_framed(client, directory):
+    assert client.get(reverse("map"))["X-Frame-Options"] == "DENY"
+    embed = client.get(reverse("map_embed"), {"theme": "ressourceries"})
+    assert embed.status_code == 200
+    assert "X-Frame-Options" not in embed
+    assert embed.context["map_config"]["embed"] is True
+    assert embed.context["map_config"]["params"] == "theme=ressourceries"
+    assert 'class="site-header"' not in embed.content.decode()
+
+
+def test_a_territory_filter_opens_the_map_on_its_initiatives(client, directory):
+    assert client.get(reverse("map")).context["map_config"]["fitToResults"] is False
+    config = client.get(reverse("map"), {"territory": "moselle"}).context["map_config"]
+    assert config["fitToResults"] is True
+
+
+def test_the_map_page_survives_bad_filters(client, directory):
+    response = client.get(reverse("map"), {"theme": "no-such-theme", "year_min": "x"})
+
+    assert response.status_code == 200
+
+
+def test_the_map_page_queries_do_not_grow_with_initiatives(
+    client, django_assert_max_num_queries, directory
+):
+    scatter(300, seed=9)
+    with django_assert_max_num_queries(20) as captured:
+        client.get(reverse("map"))
+    few = len(captured)
+    scatter(300, seed=10)
+    with django_assert_max_num_queries(few):
+        client.get(reverse("map"))
+
+
+# --- Detail-page maps ------------------------------------------------------------------------
+
+
+def test_an_initiative_with_a_point_gets_a_small_map(directory):
+    html = render_to_string(
+        "initiatives/includes/initiative_map.html", {"initiative": directory["fe2i"]}
+    )
+
+    assert "data-point-map" in html
+    assert '"point": [49.3236, 6.1208]' in html
+    assert "js/map_point.js" in html
+
+
+def test_an_initiative_without_a_point_gets_no_map(directory):
+    html = render_to_string(
+        "initiatives/includes/initiative_map.html", {"initiative": directory["draft"]}
+    )
+
+    assert html.strip() == ""
+
+
+def test_a_territory_page_map_shows_the_initiatives_located_there(territories):
+    html = render_to_string(
+        "initiatives/includes/territory_map.html", {"territory": territories["moselle"]}
+    )
+
+    assert 'data-map="territory-map-config"' in html
+    assert '"params": "territory=moselle"' in html
+    assert '"fitToResults": true' in html
+
+
+# --- The curators' location picker -----------------------------------------------------------
+
+
+def test_the_initiative_admin_form_has_the_location_picker(curator_client, directory):
+    url = reverse("admin:initiatives_initiative_change", args=[directory["maison"].pk])
+
+    html = curator_client.get(url).content.decode()
+
+    assert "data-location-picker" in html
+    assert "leaflet/leaflet.js" in html
+    assert '<script src="/static/js/location_picker.js" type="module"></script>' in html
+    assert 'name="latitude"' in html
+    assert 'name="longitude"' in html
+
+
+def test_staff_can_read_a_communes_centre(curator_client, territories):
+    url = reverse("territory_centre", args=[territories["bruay"].pk])
+
+    assert curator_client.get(url).json() == {
+        "name": "Bruay-la-Buissière",
+        "latitude": 50.4833,
+        "longitude": 2.55,
+    }
+
+
+def test_a_territory_without_centre_answers_null_coordinates(curator_client, territories):
+    url = reverse("territory_centre", args=[territories["moselle"].pk])
+
+    assert curator_client.get(url).json()["latitude"] is None
+
+
+def test_the_commune_centre_lookup_is_for_staff_only(client, territories):
+    response = client.get(reverse("territory_centre", args=[territories["bruay"].pk]))
+
+    assert response.status_code == 403
+
+
+def test_an_unknown_territory_centre_is_404(curator_client, territories):
+    assert curator_client.get(reverse("territory_centre", args=[999999])).status_code == 404
