@@ -9,8 +9,10 @@ second run changes nothing.
 import datetime
 import json
 from decimal import Decimal
+from importlib import import_module
 from pathlib import Path
 
+from django.apps import apps
 from django.db import transaction
 
 from initiatives.models import Initiative, Territory, Theme
@@ -24,6 +26,9 @@ GRIDS_FILE = Path(__file__).resolve().parent / "data" / "grids.json"
 def load_demo_evaluations():
     """Load the demo assessments and observations; returns (assessments, observations)."""
     data = json.loads(GRIDS_FILE.read_text(encoding="utf-8"))
+    # The grids come with the migrations; after a `flush` they are gone: ship them again
+    # (only what is missing) with the migration's own function.
+    import_module("evaluation.migrations.0002_shipped_grids").ship_grids(apps, None)
     link_indicator_themes(data["indicators"])
     for row in data["demo_assessments"]:
         load_assessment(row)

@@ -818,3 +818,14 @@ def test_an_initiative_keeps_its_colour_in_every_compared_grid(client, four_asse
     assert len(svg_elements(page, "radar-chart")) == 3  # Fe2i alone on the RQIS radar
     assert all(len(fills) == 1 for fills in colours.values())
     assert colours[maison.name] != colours[fe2i.name]
+
+
+def test_the_demo_loads_after_a_flush_that_removed_the_shipped_grids(db):
+    from django.core.management import call_command
+
+    Framework.objects.all().delete()
+    Scale.objects.all().delete()
+    Indicator.objects.all().delete()
+    call_command("load_demo", verbosity=0)
+    assert Framework.objects.current().count() == 3
+    assert Assessment.objects.published().count() >= 10
