@@ -59,7 +59,7 @@ function followFilters(form, layer, config) {
     const territoryChanged = next.get("territory") !== current.get("territory");
     current = next;
     const query = next.toString();
-    history.replaceState(null, "", query ? `?${query}` : window.location.pathname);
+    history.pushState({ mapFilters: true }, "", query ? `?${query}` : window.location.pathname);
     updateLinks(config, query);
     layer.setParams(next);
     if (territoryChanged && next.get("territory")) {
@@ -70,6 +70,8 @@ function followFilters(form, layer, config) {
     facets = refreshFacets(form, query, facets);
   };
 
+  // Back and Forward: the server renders the form and the map for that address again.
+  window.addEventListener("popstate", () => window.location.reload());
   form.addEventListener("change", (event) => {
     if (!isTyped(event.target)) apply();
   });

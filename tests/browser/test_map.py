@@ -1,0 +1,163 @@
+"""The map in Chromium: markers and clusters from the server, popups, filters, the embed.
+
+Every request outside the test server is aborted, so the map has no tiles: the markers and
+clusters must show on a blank background without any JavaScript error.
+"""
+
+import re
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from initiatives.models import Initiative
+from tests.browser.conftest import serious_accessibility_violations
+
+# serialized_rollback: the flush after each test would otherwise drop what migrations create.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+MARKERS = ".map-marker, .map-cluster"
+
+
+@pytest.fixture
+def demo():
+    call_command("load_demo", verbosity=0)
+
+
+def map_element(page):
+    return page.locator("[data-map]")
+
+
+def test_the_map_shows_the_demo_initiatives_as_markers_and_clusters(page, live_server, demo):
+    page.goto(live_server.url + "/carte/")
+
+    expect(page.locator(MARKERS).first).to_be_visible()
+    located = Initiative.objects.published().with_point().count()
+    in_view = Initiative.objects.published().in_bbox(-20, 30, 25, 60).count()
+    assert located > in_view > 0
+    expect(map_element(page)).to_have_attribute("data-total", str(in_view))
+    expect(page.locator(".map-cluster").first).to_be_visible()
+    assert page.console_errors == []
+
+
+def test_clicking_a_cluster_zooms_into_it(page, live_server, demo):
+    page.goto(live_server.url + "/carte/")
+    cluster = page.locator(".map-cluster").first
+    expect(cluster).to_be_visible()
+    zoom_before = int(map_element(page).get_attribute("data-zoom"))
+
+    cluster.click()
+
+    expect(map_element(page)).not_to_have_attribute("data-zoom", str(zoom_before))
+    assert int(map_element(page).get_attribute("data-zoom")) > zoom_before
+    expect(page.locator(".map-marker").first).to_be_visible()
+    assert page.console_errors == []
+
+
+def test_a_marker_popup_links_to_the_initiative(page, live_server, demo):
+    page.goto(live_server.url + "/carte/")
+
+    page.get_by_title("Alter'Incub", exact=True).click()
+    popup = page.locator(".leaflet-popup")
+    expect(popup).to_contain_text("Alter'Incub")
+    expect(popup).to_contain_text("Incubateurs")
+    popup.get_by_role("link", name="Alter'Incub").click()
+
+    expect(page).to_have_url(re.compile(r"/initiatives/alter-incub/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Alter'Incub")
+    assert page.console_errors == []
+
+
+def test_initiatives_at_one_address_share_a_marker_that_lists_them_all(page, live_server, demo):
+    # Two Strasbourg initiatives share one point: the territory opens the map on them.
+    page.goto(live_server.url + "/carte/?territory=bas-rhin")
+
+    marker = page.locator(".map-marker").filter(has=page.locator(".map-dot-count"))
+    expect(marker).to_have_count(1)
+    expect(marker.locator(".map-dot-count")).to_have_text("2")
+    marker.click()
+
+    popup = page.locator(".leaflet-popup")
+    expect(popup.get_by_role("link")).to_have_count(2)
+    expect(popup).to_contain_text("Envie Strasbourg")
+    expect(popup).to_contain_text("politique de la ville")
+    assert page.console_errors == []
+
+
+def test_a_theme_filter_changes_the_markers_and_the_url_without_reload(page, live_server, demo):
+    page.goto(live_server.url + "/carte/")
+    expect(page.locator(MARKERS).first).to_be_visible()
+    total_before = map_element(page).get_attribute("data-total")
+    page.evaluate("window.notReloaded = true")
+
+    page.get_by_label(re.compile(r"^Ressourceries")).check()
+
+    expect(page).to_have_url(re.compile(r"/carte/\?theme=ressourceries$"))
+    expected = (
+        Initiative.objects.published()
+        .filter(themes__slug="ressourceries")
+        .in_bbox(-20, 30, 25, 60)
+        .count()
+    )
+    assert str(expected) != total_before
+    expect(map_element(page)).to_have_attribute("data-total", str(expected))
+    expect(page.locator("a[data-map-list-link]").first).to_have_attribute(
+        "href", "/initiatives/?theme=ressourceries"
+    )
+    expect(page.locator("#map-share-link")).to_have_value(
+        re.compile(r"/carte/\?theme=ressourceries$")
+    )
+    assert page.evaluate("window.notReloaded") is True
+    assert page.console_errors == []
+
+
+def test_the_list_link_keeps_the_maps_filters(page, live_server, demo):
+    page.goto(live_server.url + "/carte/?stage=consolidation")
+
+    page.get_by_role("link", name="List", exact=True).click()
+
+    expect(page).to_have_url(re.compile(r"/initiatives/\?stage=consolidation$"))
+    expect(page.locator("#filter-stage-consolidation")).to_be_checked()
+    assert page.console_errors == []
+
+
+def test_back_restores_the_previous_filters(page, live_server, demo):
+    page.goto(live_server.url + "/carte/")
+    page.get_by_label(re.compile(r"^consolidation", re.I)).check()
+    expect(page).to_have_url(re.compile(r"stage=consolidation"))
+
+    page.go_back()
+
+    expect(page).to_have_url(re.compile(r"/carte/$"))
+    expect(page.locator("#filter-stage-consolidation")).not_to_be_checked()
+    assert page.console_errors == []
+
+
+def test_the_embed_renders_inside_an_iframe(page, live_server, demo):
+    page.set_content(
+        f'<iframe src="{live_server.url}/carte/embed/?theme=ressourceries" '
+        'title="Essaim" width="800" height="500"></iframe>'
+    )
+
+    frame = page.frame_locator("iframe")
+    expect(frame.locator(MARKERS).first).to_be_visible()
+    expect(frame.get_by_role("link", name=re.compile("Essaim"))).to_have_attribute(
+        "href", "/carte/?theme=ressourceries"
+    )
+    assert page.console_errors == []
+
+
+def test_the_territory_and_initiative_pages_show_their_maps(page, live_server, demo):
+    page.goto(live_server.url + "/territoires/grand-est/")
+    expect(page.locator("[data-map] .map-marker, [data-map] .map-cluster").first).to_be_visible()
+
+    page.goto(live_server.url + "/initiatives/fe2i/")
+    expect(page.locator("[data-point-map] .map-marker")).to_have_count(1)
+    assert page.console_errors == []
+
+
+def test_the_map_page_has_no_serious_accessibility_violation(page, live_server, demo):
+    page.goto(live_server.url + "/carte/")
+    expect(page.locator(MARKERS).first).to_be_visible()
+
+    assert serious_accessibility_violations(page) == []
