@@ -10,7 +10,7 @@ import hashlib
 import math
 
 from django import forms
-from django.db.models import Count, F, Max, Q
+from django.db.models import Count, F, Max
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -25,13 +25,14 @@ CLUSTER_BELOW_ZOOM = 17
 CELL_PIXELS = 60
 # Initiatives sharing one point are listed one by one up to this many, then clustered.
 STACK_LIMIT = 50
+# No screen shows more grid squares than this (about 8,500 px square): a larger bbox for its
+# zoom is refused, which also bounds the initiatives shown one by one.
+MAX_GRID_SQUARES = 20_000
 DEFAULT_COLOR = "#4a5568"
 # Six decimals of a degree is about 10 cm: more would only weigh on the response.
 DECIMALS = 6
 # Bump when the shape of the responses changes, so that cached copies are refetched.
 FORMAT_VERSION = 1
-
-ONE_BY_ONE = Q(count=1) | Q(west=F("east"), south=F("north"), count__lte=STACK_LIMIT)
 
 
 def cell_size(zoom):
@@ -40,7 +41,8 @@ def cell_size(zoom):
 
 
 def shown_one_by_one(cell):
-    """The Python twin of ONE_BY_ONE, for the rows of Initiative.objects.grid_cells()."""
+    """Whether a row of Initiative.objects.grid_cells() shows as individual initiatives: a
+    single one, or a few at exactly one point (a cluster could not be split by zooming)."""
     if cell["count"] == 1:
         return True
     return (
@@ -83,6 +85,24 @@ class MapQueryForm(forms.Form):
             )
         return west, south, east, north
 
+    def clean(self):
+        bbox, zoom = self.cleaned_data.get("bbox"), self.cleaned_data.get("zoom")
+        if bbox is None or zoom is None or zoom >= CLUSTER_BELOW_ZOOM:
+            return self.cleaned_data
+        west, south, east, north = bbox
+        width = east - west if west <= east else east - west + 360
+        size = cell_size(zoom)
+        if (width / size + 1) * ((north - south) / size + 1) > MAX_GRID_SQUARES:
+            self.add_error(
+                "bbox",
+                forms.ValidationError(
+                    _("bbox is too large for zoom %(zoom)d: zoom in or send a smaller box."),
+                    code="too_large",
+                    params={"zoom": zoom},
+                ),
+            )
+        return self.cleaned_data
+
 
 def error_messages(*forms_with_errors):
     """{field: [messages]} from bound forms, for a 400 JSON answer."""
@@ -115,18 +135,22 @@ def map_collection(initiatives, bbox, zoom):
     """
     in_box = initiatives.in_bbox(*bbox)
     if zoom >= CLUSTER_BELOW_ZOOM:
-        cells = []
-        singles = in_box
+        clusters = []
+        points = initiatives_with_themes(in_box)
     else:
-        size = cell_size(zoom)
-        cells = list(in_box.grid_cells(size).order_by("cell"))
-        singles = in_box.on_grid(size).filter(
-            cell__in=in_box.grid_cells(size).filter(ONE_BY_ONE).values("cell")
-        )
-        if all(not shown_one_by_one(cell) for cell in cells):
-            singles = singles.none()
-    clusters = [cell for cell in cells if not shown_one_by_one(cell)]
-    points = initiatives_with_themes(singles)
+        cells = list(in_box.grid_cells(cell_size(zoom)).order_by("cell"))
+        clusters = [cell for cell in cells if not shown_one_by_one(cell)]
+        # A square shown one by one has a single point: fetch its initiatives through the
+        # map's index by longitude, then keep the exact points.
+        places = {(cell["west"], cell["south"]) for cell in cells if shown_one_by_one(cell)}
+        points = []
+        if places:
+            nearby = in_box.filter(longitude__in={longitude for longitude, _ in places})
+            points = [
+                initiative
+                for initiative in initiatives_with_themes(nearby)
+                if (initiative["longitude"], initiative["latitude"]) in places
+            ]
     features = [cluster_feature(cell) for cell in clusters] + [
         point_feature(initiative) for initiative in points
     ]
@@ -136,7 +160,7 @@ def map_collection(initiatives, bbox, zoom):
         collection["bbox"] = extent
     collection["features"] = features
     collection["total"] = sum(cell["count"] for cell in clusters) + len(points)
-    collection["unlocated"] = initiatives.filter(latitude__isnull=True).count()
+    collection["unlocated"] = initiatives.without_point().count()
     return collection
 
 

@@ -126,7 +126,7 @@ class MapView(MapPage):
         return super().get_context_data(
             filter=filterset,
             facets=filterset.facets(),
-            unlocated_count=filterset.qs.filter(latitude__isnull=True).count(),
+            unlocated_count=filterset.qs.without_point().count(),
             legend_themes=Theme.objects.top_level(),
             list_url=reverse("initiative_list") + self.query_suffix(),
             share_url=self.request.build_absolute_uri(reverse("map") + self.query_suffix()),

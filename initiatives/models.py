@@ -334,6 +334,10 @@ class InitiativeQuerySet(models.QuerySet):
     def with_point(self):
         return self.filter(latitude__isnull=False)
 
+    def without_point(self):
+        # Both coordinates or neither (a constraint): longitude leads the map's index.
+        return self.filter(longitude__isnull=True)
+
     def in_bbox(self, west, south, east, north):
         """Initiatives with a point in the box; west > east means the box crosses longitude 180."""
         if west <= east:
@@ -360,7 +364,8 @@ class InitiativeQuerySet(models.QuerySet):
             .order_by()
             .values("cell")
             .annotate(
-                count=Count("pk"),
+                # COUNT(*), not COUNT(id): the map's index then holds every column needed.
+                count=Count("*"),
                 center_longitude=Avg("longitude"),
                 center_latitude=Avg("latitude"),
                 west=Min("longitude"),
