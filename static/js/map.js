@@ -64,6 +64,9 @@ function followFilters(form, layer, config) {
     layer.setParams(next);
     if (territoryChanged && next.get("territory")) {
       layer.fitToResults();
+    } else if (territoryChanged) {
+      layer.map.setView(config.center, config.zoom); // Everywhere again: the default view.
+      layer.schedule();
     } else {
       layer.refresh();
     }
