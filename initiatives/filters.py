@@ -139,9 +139,10 @@ class InitiativeFilter(django_filters.FilterSet):
     def facets(self):
         """How many results each option of each facet would give with the other filters applied.
 
-        Eight queries whatever the number of initiatives, options and filters (ten when a
+        Seven queries whatever the number of initiatives, options and filters (eight when a
         territory is chosen): themes 2, stages 1, legal forms 1, territories 2 (+1 for the
-        chosen territory's ancestors), actors 1, plus the form's own validation lookups.
+        chosen territory's ancestors), actors 1. The form's validation may add its lookups
+        (theme, territory, actor) if they have not run yet.
         """
         self.errors  # noqa: B018 -- validates the form, filling cleaned_data
         data = self.form.cleaned_data
