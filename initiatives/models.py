@@ -547,6 +547,8 @@ class Initiative(models.Model):
                 fields=["status", "longitude", "latitude"], name="initiative_status_point"
             ),
             models.Index(fields=["stage"], name="initiative_stage"),
+            # The map's ETag: the latest change among published initiatives.
+            models.Index(fields=["status", "updated_at"], name="initiative_status_updated"),
         ]
 
     def __str__(self):
