@@ -77,10 +77,10 @@ class RegionListFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() is None:
             return queryset
-        region = Territory.objects.filter(slug=self.value()).first()
-        if region is None:
+        # Only a listed slug reaches the database (PostgreSQL refuses NUL bytes in strings).
+        if self.value() not in dict(self.lookup_choices):
             return queryset.none()
-        return queryset.located_in(region)
+        return queryset.located_in(Territory.objects.get(slug=self.value()))
 
 
 class TopLevelThemeListFilter(admin.SimpleListFilter):
@@ -93,7 +93,10 @@ class TopLevelThemeListFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() is None:
             return queryset
-        return queryset.filter(themes__in=Theme.objects.family_of(self.value())).distinct()
+        if self.value() not in dict(self.lookup_choices):
+            return queryset.none()
+        themed = Initiative.objects.filter(themes__in=Theme.objects.family_of(self.value()))
+        return queryset.filter(pk__in=themed.values("pk"))
 
 
 class InvolvementInline(admin.TabularInline):

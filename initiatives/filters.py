@@ -67,7 +67,7 @@ class InitiativeFilter(django_filters.FilterSet):
         choices=Involvement.Role.choices, method="filter_role", label=_("Role")
     )
     actor = django_filters.ModelChoiceFilter(
-        queryset=Actor.objects.all(),
+        queryset=Actor.objects.public(),
         to_field_name="slug",
         method="filter_actor",
         label=_("Actor"),

@@ -117,7 +117,7 @@ def _postgresql_search(initiatives, text, words):
                 output_field=FloatField(),
             ),
         )
-        .order_by("-search_rank", "-search_similarity", "name")
+        .order_by("-search_rank", "-search_similarity", "name", "pk")
     )
 
 
@@ -134,7 +134,7 @@ def _plain_search(initiatives, words):
                 output_field=IntegerField(),
             )
         )
-        .order_by("-search_rank", "name")
+        .order_by("-search_rank", "name", "pk")
     )
 
 
