@@ -7,6 +7,8 @@ class InitiativesConfig(AppConfig):
     verbose_name = _("Initiatives")
 
     def ready(self):
+        from . import signals
         from .search import connect_signals
 
         connect_signals()
+        signals.connect()

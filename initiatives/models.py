@@ -130,6 +130,11 @@ class Territory(models.Model):
             super().save(*args, **kwargs)
             if old_path and old_path != self.path:
                 self.move_descendants(old_path)
+            if old_path:
+                # Their pages and map answers name this place, or filter on its subtree.
+                Initiative.objects.filter(
+                    Q(commune__path__startswith=self.path) | Q(action_territories=self)
+                ).touch()
 
     def get_absolute_url(self):
         return reverse("territory_detail", args=[self.slug])
@@ -381,6 +386,11 @@ class InitiativeQuerySet(models.QuerySet):
             published_at=Coalesce("published_at", Now()),
             updated_at=timezone.now(),
         )
+
+    def touch(self):
+        """Mark these initiatives as changed: what the public sees of them (a funder, a theme's
+        colour, a place) changed in another table. Map ETags follow updated_at."""
+        return self.update(updated_at=timezone.now())
 
     def unpublish(self):
         return self.update(status=Initiative.Status.DRAFT, updated_at=timezone.now())
