@@ -280,6 +280,10 @@ class AssessmentAdmin(admin.ModelAdmin):
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
         initial.setdefault("assessor", request.user.pk)
+        # The autocomplete widget cannot render an initiative that does not exist.
+        initiative = str(initial.get("initiative", ""))
+        if not (initiative.isdigit() and Initiative.objects.filter(pk=initiative).exists()):
+            initial.pop("initiative", None)
         return initial
 
     def add_view(self, request, form_url="", extra_context=None):
@@ -291,7 +295,11 @@ class AssessmentAdmin(admin.ModelAdmin):
 
     def start_view(self, request):
         """Step one: pick the initiative and the grid (a GET form back to the add page)."""
-        form = AssessmentStartForm(request.GET if "framework" in request.GET else None)
+        data = request.GET.copy() if "framework" in request.GET else None
+        if data is not None and not data.get("initiative", "").isdigit():
+            # The autocomplete widget cannot render a value that is not an id: ask again.
+            data.pop("initiative", None)
+        form = AssessmentStartForm(data)
         initiative = form.fields["initiative"]
         initiative.widget = AutocompleteSelect(
             Assessment._meta.get_field("initiative"), self.admin_site

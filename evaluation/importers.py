@@ -42,6 +42,8 @@ def read_csv(content):
     """Rows as dicts from bytes or text; the delimiter (comma, semicolon, tab) is sniffed."""
     if isinstance(content, bytes):
         content = content.decode("utf-8-sig")
+    # No text file holds NUL bytes, and PostgreSQL refuses them in strings.
+    content = content.replace("\x00", "")
     first_line = content.split("\n", 1)[0]
     try:
         dialect = csv.Sniffer().sniff(first_line, delimiters=",;\t")
@@ -86,7 +88,13 @@ def import_observations(content, dry_run=False):
             (1, _("Missing column(s): %(columns)s.") % {"columns": ", ".join(missing)})
         )
         return result
-    rows = list(enumerate(reader, start=2))
+    try:
+        rows = list(enumerate(reader, start=2))
+    except csv.Error as error:
+        result.errors.append(
+            (reader.line_num, _("The file is not a readable CSV: %(error)s") % {"error": error})
+        )
+        return result
     indicators = Indicator.objects.in_bulk(
         {(row.get("indicator") or "").strip() for _line, row in rows}, field_name="slug"
     )
