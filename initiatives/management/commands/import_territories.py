@@ -25,8 +25,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import Q
 
-from initiatives.models import Territory
+from initiatives.models import Initiative, Territory
 from initiatives.territories import FRANCE_SLUG, commune_slug, slug_choices
 
 BATCH_SIZE = 2000
@@ -203,7 +204,19 @@ class TerritoryImport:
         Territory.objects.bulk_update(
             changed, ["name", "parent", "path", "depth"], batch_size=BATCH_SIZE
         )
+        if changed:
+            self.refresh_initiatives(changed)
         return {t.pk for t in changed}
+
+    def refresh_initiatives(self, changed):
+        """bulk_update skips save() and its signals: refresh what initiatives copy of places."""
+        places = Q(action_territories__in=changed) | Q(commune__in=changed)
+        for territory in changed:
+            if territory.kind != Kind.COMMUNE:
+                places |= Q(commune__path__startswith=territory.path)
+        affected = Initiative.objects.filter(places).distinct()
+        affected.refresh_search_documents()
+        Initiative.objects.filter(pk__in=affected.values("pk")).touch()
 
     def follow_parent(self, territory, by_pk):
         """Recompute the path of a territory outside the files, below a possibly moved one."""
