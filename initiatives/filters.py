@@ -144,7 +144,7 @@ class InitiativeFilter(django_filters.FilterSet):
         chosen territory's ancestors), actors 1. The form's validation may add its lookups
         (theme, territory, actor) if they have not run yet.
         """
-        self.errors  # noqa: B018 -- validates the form, filling cleaned_data
+        self.is_valid()  # fills the form's cleaned_data
         data = self.form.cleaned_data
         base = self.queryset
 

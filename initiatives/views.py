@@ -9,7 +9,7 @@ from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count
 from django.shortcuts import get_object_or_404
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -40,13 +40,6 @@ JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0
 def paginate(request, queryset, page_size=PAGE_SIZE):
     """A page of the queryset; a page number past the end or not a number gives the last/first."""
     return Paginator(queryset, page_size).get_page(request.GET.get("page"))
-
-
-def map_url():
-    try:
-        return reverse("map")
-    except NoReverseMatch:
-        return "/carte/"
 
 
 class HomeView(TemplateView):
@@ -111,7 +104,7 @@ class InitiativeListView(FilterView):
             ],
             current_sort=form.cleaned_data.get("sort") or ("relevance" if searching else "name"),
             ignored_filters=[form[name] for name in form.errors],
-            map_url=map_url(),
+            map_url=reverse("map"),
             # The map takes the same filters; the theme page's theme is in its path.
             map_query=self.filter_data(),
             showing_archived=self.request.GET.get("status") == Initiative.Status.ARCHIVED
@@ -222,7 +215,7 @@ class InitiativeDetailView(DetailView):
                 for actor in funders
             ]
         text = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False)
-        return mark_safe(text.translate(JSON_SCRIPT_ESCAPES))  # noqa: S308 -- escaped above
+        return mark_safe(text.translate(JSON_SCRIPT_ESCAPES))  # escaped just above
 
 
 class TerritoryListView(TemplateView):

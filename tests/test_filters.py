@@ -10,7 +10,7 @@ from initiatives.models import Initiative
 
 def filtered(query, queryset=None):
     filterset = InitiativeFilter(
-        QueryDict(query), queryset=queryset or Initiative.objects.published()
+        QueryDict(query), queryset=Initiative.objects.published() if queryset is None else queryset
     )
     return filterset
 
