@@ -1,0 +1,28 @@
+"""GIS users open the export with GDAL tools (QGIS, ogr2ogr) without complaint."""
+
+import json
+import shutil
+import subprocess
+
+import pytest
+from django.urls import reverse
+
+OGRINFO = shutil.which("ogrinfo")
+
+
+@pytest.mark.skipif(
+    OGRINFO is None, reason="GDAL's ogrinfo not installed (apt-get install gdal-bin)"
+)
+def test_ogrinfo_reads_every_exported_initiative(client, directory, tmp_path):
+    response = client.get(reverse("initiatives_geojson"), {"theme": "economie-circulaire-reemploi"})
+    export = tmp_path / "initiatives.geojson"
+    export.write_bytes(response.content)
+
+    result = subprocess.run(
+        [OGRINFO, "-so", "-al", str(export)], capture_output=True, text=True, check=True
+    )
+
+    assert "ERROR" not in result.stderr and "Warning" not in result.stderr
+    assert "Geometry: Point" in result.stdout
+    assert "Feature Count: 2" in result.stdout
+    assert len(json.loads(response.content)["features"]) == 2
