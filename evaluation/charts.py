@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 # Colour, dash pattern and marker shape tell the series apart, so colour is never the only cue.
 SERIES_STYLES = [
@@ -31,6 +32,18 @@ def format_number(value):
         return "—"
     rounded = Decimal(str(round(float(value), 2))).normalize()
     return number_format(Decimal(format(rounded, "f")), use_l10n=True, force_grouping=True)
+
+
+def score_text(dimension, value):
+    """A dimension's score for readers ("Gouvernance : 1,5"), in the page's language."""
+    if value is None:
+        return _("%(dimension)s: not applicable") % {"dimension": dimension}
+    return _("%(dimension)s: %(score)s") % {"dimension": dimension, "score": format_number(value)}
+
+
+def join_items(items):
+    # Translators: the separator between the items of a list read in a chart's description.
+    return pgettext("list separator", "; ").join(items)
 
 
 def wrap(text, width=18, max_lines=3):
@@ -67,6 +80,7 @@ class RadarMarker:
     value: float
     label: str
     axis: str
+    title: str  # what a reader hovering the vertex sees
     shape: str = ""  # polygon points, empty for a circle
 
 
@@ -201,6 +215,7 @@ def radar_chart(chart_id, title, axes, series, levels):
                     value=value,
                     label=format_number(value),
                     axis=axes[axis_index][1],
+                    title=f"{name} — {score_text(axes[axis_index][1], value)}",
                     shape=marker_shape(style["marker"], x, y),
                 )
             )
@@ -237,11 +252,8 @@ def radar_chart(chart_id, title, axes, series, levels):
 def radar_description(axes, series, maximum):
     parts = []
     for name, values, *_style in series:
-        scores = "; ".join(
-            _("%(dimension)s: %(score)s") % {"dimension": axis_name, "score": format_number(v)}
-            if v is not None
-            else _("%(dimension)s: not applicable") % {"dimension": axis_name}
-            for (_code, axis_name), v in zip(axes, values, strict=True)
+        scores = join_items(
+            score_text(axis_name, v) for (_code, axis_name), v in zip(axes, values, strict=True)
         )
         parts.append(f"{name} — {scores}" if len(series) > 1 else scores)
     return _("Scores out of %(maximum)s. %(scores)s.") % {
@@ -260,6 +272,7 @@ class SeriesMark:
     value: Decimal
     label: str
     period: str
+    title: str  # "2019: 262", in the page's language and typography
 
 
 @dataclass
@@ -313,6 +326,7 @@ def series_chart(chart_id, title, unit, periods, values):
     marks = []
     for index, (period, value, number) in enumerate(zip(periods, values, numbers, strict=True)):
         x, y = left + step * (index + 0.5), y_of(number)
+        label = format_number(value)
         marks.append(
             SeriesMark(
                 x=coordinate(x),
@@ -321,8 +335,9 @@ def series_chart(chart_id, title, unit, periods, values):
                 bar_y=coordinate(min(y, baseline)),
                 bar_height=coordinate(abs(baseline - y)),
                 value=value,
-                label=format_number(value),
+                label=label,
                 period=period,
+                title=_("%(period)s: %(value)s") % {"period": period, "value": label},
             )
         )
     ticks = [
@@ -332,7 +347,7 @@ def series_chart(chart_id, title, unit, periods, values):
     description = _("%(title)s, in %(unit)s: %(values)s.") % {
         "title": title,
         "unit": unit,
-        "values": "; ".join(f"{mark.period}: {mark.label}" for mark in marks),
+        "values": join_items(mark.title for mark in marks),
     }
     return SeriesChart(
         chart_id=chart_id,

@@ -18,6 +18,8 @@ from django.utils.translation import gettext_lazy as _
 
 from initiatives.models import Initiative, Territory, Theme
 
+from .charts import format_number
+
 
 class Scale(models.Model):
     """The ordered levels an assessor picks from, e.g. 0 "totalement absent" to 3."""
@@ -561,7 +563,11 @@ class Observation(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.indicator.name} — {self.subject} — {self.period_label}: {self.value}"
+        reading = _("%(period)s: %(value)s") % {
+            "period": self.period_label,
+            "value": format_number(self.value),
+        }
+        return f"{self.indicator.name} — {self.subject} — {reading}"
 
     @staticmethod
     def year_period(year):

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from statistics import fmean
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .charts import radar_chart, series_chart
 from .models import Assessment, Observation
@@ -197,7 +198,11 @@ def average_profiles(initiatives, chart_prefix="average"):
         assessed = len({a.initiative_id for a in group.assessments})
         chart = radar_chart(
             f"{chart_prefix}-{group.framework.slug}",
-            _("%(grid)s: average profile of %(count)s assessed initiatives")
+            ngettext(
+                "%(grid)s: average profile of %(count)s assessed initiative",
+                "%(grid)s: average profile of %(count)s assessed initiatives",
+                assessed,
+            )
             % {"grid": group.framework.name, "count": assessed},
             [(axis.code, axis.name) for axis in group.axes],
             [(_("Average"), means)],

@@ -159,11 +159,13 @@ def embed_code(embed_url):
 
 
 def map_texts():
-    """The few words the map's JavaScript shows, translated here."""
+    """The few words the map's JavaScript shows, translated here; the JavaScript fills the
+    %(count)s placeholders (map_common.js format())."""
     return {
-        "atThisPlace": _("initiatives at this place"),
-        "cluster": _("initiatives here: zoom in"),
+        # Translators: always two initiatives or more, sharing one point of the map.
+        "atThisPlace": _("%(count)s initiatives at this place"),
+        # Translators: always two initiatives or more, grouped in one numbered map marker.
+        "cluster": _("%(count)s initiatives here: zoom in"),
         "error": _("The map could not load the initiatives."),
         "badFilters": _("These filters are not valid:"),
-        "openLink": _("Open the initiative's page"),
     }

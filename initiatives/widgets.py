@@ -36,7 +36,8 @@ class LocationPickerWidget(forms.NumberInput):
             "communeField": self.commune_field,
             "communeCentreUrl": reverse("territory_centre", args=[0]).replace("/0/", "/{id}/"),
             "text": {
-                "useCommune": _("Use the centre of"),
+                # Translators: a button; location_picker.js fills in the commune.
+                "useCommune": _("Use the centre of %(name)s (%(latitude)s, %(longitude)s)"),
                 "failed": _("The commune's centre could not be loaded."),
             },
         }

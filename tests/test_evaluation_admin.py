@@ -139,7 +139,7 @@ def test_a_curator_saves_a_draft_then_publishes_it(curator_client, curator, dire
     data = assessment_data(directory["maison"], godin, partial, status="published")
     response = curator_client.post(change_url, data)
     assert response.status_code == 200
-    assert "before publishing" in response.content.decode()
+    assert "avant de publier" in response.content.decode()
     assessment.refresh_from_db()
     assert assessment.status == "draft"
 
@@ -321,18 +321,18 @@ def test_a_csv_with_bad_rows_imports_nothing_and_names_each_line(directory):
     for line, message in result.errors:
         messages[line].append(message)
     assert sorted(messages) == [3, 4, 5, 6]
-    assert messages[3] == ["Unknown initiative “inconnue”."]
-    assert any("Unreadable period" in m for m in messages[4])
-    assert any("Unreadable value" in m for m in messages[4])
+    assert messages[3] == ["Initiative « inconnue » inconnue."]
+    assert any("Période illisible" in m for m in messages[4])
+    assert any(m.startswith("Valeur") and "illisible" in m for m in messages[4])
     assert any("source" in m for m in messages[4])
-    assert any("measured on" in m for m in messages[5])
-    assert messages[6] == ["Same indicator, subject and period as line 2."]
+    assert any("porte sur" in m for m in messages[5])
+    assert messages[6] == ["Même indicateur, même sujet et même période qu'à la ligne 2."]
 
 
 def test_a_csv_without_the_needed_columns_is_refused(db):
     result = import_observations(b"slug,valeur\nfe2i,3\n")
     assert result.errors == [
-        (1, "Missing column(s): indicator, period, value, source, initiative.")
+        (1, "Colonne(s) manquante(s) : indicator, period, value, source, initiative.")
     ]
 
 
@@ -345,9 +345,9 @@ def test_a_dry_run_checks_everything_and_saves_nothing(directory, territories):
 def test_the_import_command_reports_row_errors(directory, tmp_path, capsys):
     bad = tmp_path / "bad.csv"
     bad.write_text(BAD_CSV, encoding="utf-8")
-    with pytest.raises(CommandError, match="nothing was imported"):
+    with pytest.raises(CommandError, match="erreurs : rien n'a été importé"):
         call_command("import_observations", str(bad))
-    assert "line 3: Unknown initiative “inconnue”." in capsys.readouterr().err
+    assert "Ligne 3 : Initiative « inconnue » inconnue." in capsys.readouterr().err
     assert not Observation.objects.exists()
 
 
@@ -355,7 +355,7 @@ def test_the_import_command_has_a_dry_run(directory, territories, tmp_path, caps
     good = tmp_path / "good.csv"
     good.write_text(GOOD_CSV, encoding="utf-8")
     call_command("import_observations", str(good), "--dry-run")
-    assert "Dry run, nothing saved: 3 observation(s) created" in capsys.readouterr().out
+    assert "l'importer créerait 3 observation(s)" in capsys.readouterr().out
     assert not Observation.objects.exists()
     call_command("import_observations", str(good))
     assert Observation.objects.count() == 3
@@ -373,12 +373,12 @@ def test_the_admin_imports_a_csv_after_a_dry_run(curator_client, directory, terr
         url, {"file": SimpleUploadedFile("bad.csv", BAD_CSV.encode()), "dry_run": "on"}
     )
     page = response.content.decode()
-    assert "nothing was imported" in page and "Unknown initiative “inconnue”." in page
+    assert "rien n'a été importé" in page and "Initiative « inconnue » inconnue." in page
 
     response = curator_client.post(
         url, {"file": SimpleUploadedFile("good.csv", GOOD_CSV.encode()), "dry_run": "on"}
     )
-    assert "importing it would create 3" in response.content.decode()
+    assert "l'importer créerait 3" in response.content.decode()
     assert not Observation.objects.exists()
 
     response = curator_client.post(url, {"file": SimpleUploadedFile("good.csv", GOOD_CSV.encode())})

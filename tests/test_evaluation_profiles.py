@@ -158,7 +158,7 @@ def test_an_observation_with_no_subject_is_refused(db, jobs):
     )
     with pytest.raises(ValidationError) as error:
         observation.full_clean()
-    assert "one initiative or one territory" in str(error.value)
+    assert "une seule initiative ou sur un seul territoire" in str(error.value)
     with pytest.raises(IntegrityError), transaction.atomic():
         observation.save()
 
@@ -284,7 +284,7 @@ def test_editing_a_grid_after_an_assessment_does_not_change_that_assessments_dis
     assert "Grille de test" in page and "Grille de test révisée" not in page
     assert "Ancrage territorial, critère 1" in page and "Nouveau libellé" not in page
     assert "Ancrage territorial" in page and "Ancrage et coopération locale" not in page
-    assert "version 1.0" in page
+    assert "Version 1.0 de la grille" in page
 
 
 def test_the_next_version_number_follows_the_last_number(presence):
@@ -384,8 +384,8 @@ def test_the_initiative_page_draws_a_valid_accessible_radar(client, directory, g
     assert "Grille de test" in title.text
     assert radar.get("aria-labelledby") == f"{title.get('id')} {desc.get('id')}"
     # The description reads the scores, in the page's language (French decimals).
-    assert "Gouvernance: 1,5" in desc.text
-    assert "Diffusion: not applicable" in desc.text
+    assert "Gouvernance : 1,5" in desc.text
+    assert "Diffusion : non applicable" in desc.text
 
 
 def test_the_radar_vertices_sit_at_the_scores(client, directory, grid):
@@ -416,7 +416,7 @@ def test_the_radar_comes_with_a_table_of_the_same_numbers(client, directory, gri
     assert [(name, score, shown) for name, score, shown in rows] == [
         ("Ancrage territorial", "3.0", "3"),
         ("Gouvernance", "1.5", "1,5"),
-        ("Diffusion", "", "not applicable"),
+        ("Diffusion", "", "non applicable"),
     ]
 
 
@@ -431,7 +431,7 @@ def test_the_initiative_page_shows_the_assessment_date_method_and_participants(
         participants="La coordinatrice et trois adhérents",
     )
     page = client.get(directory["maison"].get_absolute_url()).content.decode()
-    assert "participatory assessment with the preneurs" in page
+    assert "évaluation participative avec les preneurs" in page
     assert "La coordinatrice et trois adhérents" in page
     assert "1 mai 2024" in page
     assert assessment.get_absolute_url() in page
@@ -450,8 +450,8 @@ def test_the_assessment_page_lists_every_criterion_with_its_level_and_evidence(
     page = client.get(assessment.get_absolute_url()).content.decode()
     for code in FULL:
         assert f"Preuve pour {code}." in page
-    assert "Level 3: Totalement présent" in page
-    assert page.count("Not applicable") == 3
+    assert "Niveau 3 : Totalement présent" in page
+    assert page.count("Non applicable") == 3
 
 
 def test_the_indicator_series_is_a_chart_with_its_values_unit_and_sources(client, directory, jobs):
@@ -608,7 +608,7 @@ def test_the_comparison_overlays_two_profiles_with_a_table(client, four_assessed
         r'<th scope="row">Gouvernance</th><td data-score="1.0">1</td><td data-score="1.5">1,5</td>',
         table,
     )
-    assert "not assessed with this grid" in page  # Fe2i has no CSESS assessment
+    assert "non évaluée avec cette grille" in page  # Fe2i has no CSESS assessment
 
 
 def test_the_comparison_shows_four_initiatives_side_by_side(client, four_assessed):
@@ -622,11 +622,20 @@ def test_the_comparison_shows_four_initiatives_side_by_side(client, four_assesse
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("?i=maison-des-echanges&i=nope", "No published initiative has the address “nope”."),
-        ("?i=nope&i=nada", "No published initiative has these addresses: nope, nada."),
-        ("?i=maison-des-echanges", "Choose between 2 and 4 initiatives to compare (1 given)."),
-        ("?i=a&i=b&i=c&i=d&i=e", "Choose between 2 and 4 initiatives to compare (5 given)."),
-        ("?i=maison-des-echanges&i=maison-des-echanges", "(1 given)"),
+        (
+            "?i=maison-des-echanges&i=nope",
+            "Aucune initiative publiée n&#x27;a l&#x27;adresse « nope ».",
+        ),
+        ("?i=nope&i=nada", "Aucune initiative publiée n&#x27;a ces adresses : nope, nada."),
+        (
+            "?i=maison-des-echanges",
+            "Choisissez entre 2 et 4 initiatives à comparer (nombre indiqué : 1).",
+        ),
+        (
+            "?i=a&i=b&i=c&i=d&i=e",
+            "Choisissez entre 2 et 4 initiatives à comparer (nombre indiqué : 5).",
+        ),
+        ("?i=maison-des-echanges&i=maison-des-echanges", "(nombre indiqué : 1)"),
         ("?i=maison-des-echanges&i=<script>", "&lt;script&gt;"),
         ("?i=maison-des-echanges&i=projet-en-brouillon", "projet-en-brouillon"),
     ],
@@ -640,7 +649,7 @@ def test_bad_comparisons_get_a_clear_message(client, directory, query, message):
 def test_the_comparison_page_without_initiatives_explains_how_to_choose(client, db):
     response = client.get(reverse("compare_initiatives"))
     assert response.status_code == 200
-    assert "Tick two to four initiatives" in response.content.decode()
+    assert "Cochez de deux à quatre initiatives" in response.content.decode()
 
 
 # The evaluation page and the average profiles
@@ -658,7 +667,7 @@ def test_the_evaluation_page_explains_the_grids_and_counts_assessed_initiatives(
     with django_assert_max_num_queries(5):
         page = client.get(reverse("evaluation_index")).content.decode()
     assert "Marqueurs d&#x27;innovation sociale (d&#x27;après l&#x27;Institut Godin)" in page
-    assert "2 initiatives assessed with it." in page
+    assert "2 initiatives évaluées avec cette grille." in page
     assert "Place du bénéficiaire" in page  # a Godin marker, with its guidance
     assert godin.dimensions.first().criteria.first().guidance[:40] in page.replace("&#x27;", "'")
     assert "Emplois créés" in page
@@ -674,11 +683,11 @@ def test_a_territory_page_shows_the_average_profile_of_its_assessed_initiatives(
     html = Template('{% include "evaluation/includes/average_profile.html" %}').render(
         Context({"territory": territories["pas-de-calais"]})
     )
-    assert "2 initiatives here have a published assessment." in html
+    assert "Ici, 2 initiatives ont une évaluation publiée." in html
     rows = re.findall(r'<th scope="row">(.*?)</th><td data-score="([^"]*)">', html)
     assert rows == [("Ancrage territorial", "2.0"), ("Gouvernance", "1.5"), ("Diffusion", "2.0")]
     page = client.get(territories["pas-de-calais"].get_absolute_url()).content.decode()
-    assert "average profile of 2 assessed initiatives" in page
+    assert "profil moyen de 2 initiatives évaluées" in page
 
 
 def test_a_theme_page_shows_the_average_profile_of_its_assessed_initiatives(
@@ -690,7 +699,7 @@ def test_a_theme_page_shows_the_average_profile_of_its_assessed_initiatives(
     # 1 assessments, 2 levels, 3 dimensions, 4 dimension scores.
     with django_assert_max_num_queries(4):
         html = template.render(Context({"theme": themes["circular"]}))
-    assert "2 initiatives here have a published assessment." in html
+    assert "Ici, 2 initiatives ont une évaluation publiée." in html
     rows = re.findall(r'<th scope="row">(.*?)</th><td data-score="([^"]*)">', html)
     assert rows[0] == ("Ancrage territorial", "2.0")
 

@@ -442,7 +442,7 @@ def test_a_bbox_too_large_for_its_zoom_says_so(client, directory):
     response = map_api(client, bbox=WORLD, zoom=6)
 
     assert response.json()["errors"]["bbox"] == [
-        "bbox is too large for zoom 6: zoom in or send a smaller box."
+        "bbox est trop grand pour le zoom 6 : zoomez ou envoyez un cadre plus petit."
     ]
 
 
@@ -639,8 +639,8 @@ def test_the_map_page_offers_the_link_and_iframe_code_for_its_filters(client, di
     assert response.context["share_url"] == "http://testserver/carte/?theme=ressourceries"
     assert response.context["embed_code"] == (
         '<iframe src="http://testserver/carte/embed/?theme=ressourceries" '
-        'title="Map of social innovation initiatives — Essaim" width="100%" height="480" '
-        'loading="lazy"></iframe>'
+        'title="Carte des initiatives d&#x27;innovation sociale — Essaim" '
+        'width="100%" height="480" loading="lazy"></iframe>'
     )
 
 

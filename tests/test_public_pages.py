@@ -259,7 +259,7 @@ def test_unpublished_initiatives_are_invisible_to_the_public(client, make_initia
 def test_curators_see_an_archived_initiative_marked_as_such(curator_client, directory):
     response = curator_client.get(directory["archived"].get_absolute_url())
     assert response.status_code == 200
-    assert "archived" in text_of(response)
+    assert "archivée" in text_of(response)
     assert curator_client.get(directory["draft"].get_absolute_url()).status_code == 404
 
 

@@ -56,7 +56,11 @@ async function load(url, { push }) {
     if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
     const html = await response.text();
     const newDocument = new DOMParser().parseFromString(html, "text/html");
-    if (!swap(newDocument)) throw new Error("The answer has no results.");
+    // No results in the answer: let the browser show it, as without JavaScript.
+    if (!swap(newDocument)) {
+      window.location.assign(url);
+      return;
+    }
     if (push && new URL(url, window.location.href).href !== window.location.href) {
       window.history.pushState({ liveFilters: true }, "", url);
     }

@@ -1,6 +1,6 @@
 // The admin's location picker (initiatives/widgets.py): a Leaflet map bound to the latitude
 // and longitude inputs of the initiative form, and an offer to use the commune's centre.
-import { createMap, readConfig } from "./map_common.js";
+import { createMap, format, readConfig } from "./map_common.js";
 
 for (const element of document.querySelectorAll("[data-location-picker]")) {
   if (window.L) start(element);
@@ -52,8 +52,8 @@ function start(element) {
     const show = Boolean(communeCentre) && typedPoint() === null;
     useCommune.hidden = !show;
     if (show) {
-      const { name, latitude: lat, longitude: lng } = communeCentre;
-      useCommune.textContent = `${config.text.useCommune} ${name} (${lat}, ${lng})`;
+      const { name, latitude, longitude } = communeCentre;
+      useCommune.textContent = format(config.text.useCommune, { name, latitude, longitude });
     }
   };
 

@@ -1,7 +1,7 @@
 // The initiatives of the current view, clustered by the server (/api/map/): clusters as
 // numbered divIcons that zoom in on click, initiatives as coloured dots with a popup. Several
 // initiatives at one point share one marker whose popup lists them all.
-import { dot, visuallyHidden } from "./map_common.js";
+import { dot, format, visuallyHidden } from "./map_common.js";
 
 const WORLD = [-180, -90, 180, 90];
 
@@ -121,15 +121,18 @@ export class ClusterLayer {
     const count = feature.properties.count;
     const size = count < 10 ? "small" : count < 100 ? "medium" : "large";
     const pixels = { small: 34, medium: 42, large: 52 }[size];
+    const title = format(this.config.text.cluster, { count });
     const label = document.createElement("span");
-    label.textContent = count;
-    label.append(visuallyHidden(` ${this.config.text.cluster}`));
+    const number = document.createElement("span");
+    number.textContent = count;
+    number.setAttribute("aria-hidden", "true");
+    label.append(number, visuallyHidden(title));
     const icon = L.divIcon({
       html: label,
       className: `map-cluster map-cluster--${size}`,
       iconSize: [pixels, pixels],
     });
-    const marker = L.marker([lat, lng], { icon, title: `${count} ${this.config.text.cluster}` });
+    const marker = L.marker([lat, lng], { icon, title });
     marker.on("click", () => this.zoomInto(feature.bbox, [lat, lng]));
     return marker;
   }
@@ -156,7 +159,7 @@ export class ClusterLayer {
     const title =
       features.length === 1
         ? features[0].properties.name
-        : `${features.length} ${text.atThisPlace}`;
+        : format(text.atThisPlace, { count: features.length });
     if (features.length > 1) {
       const badge = document.createElement("span");
       badge.className = "map-dot-count";
@@ -176,7 +179,7 @@ export class ClusterLayer {
     if (features.length > 1) {
       const heading = document.createElement("p");
       heading.className = "map-popup-heading";
-      heading.textContent = `${features.length} ${this.config.text.atThisPlace}`;
+      heading.textContent = format(this.config.text.atThisPlace, { count: features.length });
       container.append(heading);
     }
     for (const feature of features) {

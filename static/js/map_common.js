@@ -30,6 +30,13 @@ export function createMap(element, config, options = {}) {
   return map;
 }
 
+// Fill the %(name)s placeholders of a text translated on the server (gettext's format).
+export function format(text, values) {
+  return text.replace(/%\((\w+)\)s/g, (match, name) =>
+    name in values ? String(values[name]) : match,
+  );
+}
+
 export function dot(color) {
   const element = document.createElement("span");
   element.className = "map-dot";

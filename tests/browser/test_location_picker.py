@@ -72,7 +72,7 @@ def test_typing_coordinates_moves_the_marker_and_clear_removes_it(
 
     after = marker.bounding_box()
     assert after["x"] > before["x"]
-    page.get_by_role("button", name="Clear the point").click()
+    page.get_by_role("button", name="Effacer le point").click()
     expect(marker).to_have_count(0)
     expect(page.locator("#id_latitude")).to_have_value("")
     expect(page.locator("#id_longitude")).to_have_value("")
@@ -92,7 +92,9 @@ def test_a_curator_can_take_the_communes_centre_when_no_point_is_set(
     page = curator_page
     open_change_form(page, live_server, initiative)
 
-    offer = page.get_by_role("button", name="Use the centre of Bruay-la-Buissière (50.4833, 2.55)")
+    offer = page.get_by_role(
+        "button", name="Utiliser le centre de Bruay-la-Buissière (50.4833, 2.55)"
+    )
     offer.click()
 
     expect(page.locator("#id_latitude")).to_have_value("50.483300")
@@ -119,6 +121,6 @@ def test_choosing_a_commune_in_the_autocomplete_offers_its_centre(
     page.keyboard.type("Florange")
     page.locator(".select2-results__option", has_text="Florange").click()
 
-    expect(offer).to_have_text("Use the centre of Florange (49.3236, 6.1208)")
+    expect(offer).to_have_text("Utiliser le centre de Florange (49.3236, 6.1208)")
     assert Initiative.objects.get(pk=initiative.pk).latitude is None
     assert page.console_errors == []

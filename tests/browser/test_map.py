@@ -114,7 +114,7 @@ def test_a_theme_filter_changes_the_markers_and_the_url_without_reload(page, liv
 def test_the_list_link_keeps_the_maps_filters(page, live_server, demo):
     page.goto(live_server.url + "/carte/?stage=consolidation")
 
-    page.get_by_role("link", name="List", exact=True).click()
+    page.get_by_role("link", name="Liste", exact=True).click()
 
     expect(page).to_have_url(re.compile(r"/initiatives/\?stage=consolidation$"))
     expect(page.locator("#filter-stage-consolidation")).to_be_checked()

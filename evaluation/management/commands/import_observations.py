@@ -1,6 +1,8 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from evaluation.importers import import_observations
 
@@ -24,11 +26,32 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {file}: {error.strerror}.") from error
         result = import_observations(content, dry_run=dry_run)
         if not result.ok:
+            # The curators read these: the same words as the admin's import page.
             for line, message in result.errors:
-                self.stderr.write(f"line {line}: {message}")
-            raise CommandError(f"{len(result.errors)} error(s): nothing was imported.")
-        summary = f"{result.created} observation(s) created, {result.updated} updated"
+                self.stderr.write(
+                    _("Line %(line)s: %(message)s") % {"line": line, "message": message}
+                )
+            count = len(result.errors)
+            raise CommandError(
+                ngettext(
+                    "%(counter)s error: nothing was imported.",
+                    "%(counter)s errors: nothing was imported.",
+                    count,
+                )
+                % {"counter": count}
+            )
+        counts = {"created": result.created, "updated": result.updated}
         if dry_run:
-            self.stdout.write(f"Dry run, nothing saved: {summary} if imported.")
+            self.stdout.write(
+                _(
+                    "Dry run, nothing was saved. The file is valid: importing it would create "
+                    "%(created)s observation(s) and update %(updated)s."
+                )
+                % counts
+            )
         else:
-            self.stdout.write(self.style.SUCCESS(f"{summary}."))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    _("%(created)d observation(s) created, %(updated)d updated.") % counts
+                )
+            )
