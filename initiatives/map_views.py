@@ -7,7 +7,6 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.decorators import method_decorator
-from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_exempt
@@ -36,12 +35,10 @@ def bad_request(errors):
 def cached_geojson(request, build):
     """Answer 304 when the published data has not changed since the client's copy, else the
     GeoJSON that build() returns; one query decides (see map.data_version)."""
-    version = map_data.data_version()
-    etag = map_data.etag_for(version, request.get_full_path())
-    last_change = version["last_change"]
-    # HTTP dates count whole seconds.
-    last_modified = int(last_change.timestamp()) if last_change else None
-    response = get_conditional_response(request, etag=etag, last_modified=last_modified)
+    # No Last-Modified: the latest change among published initiatives goes back in time when
+    # the latest one is unpublished or deleted, which would answer 304 for changed data.
+    etag = map_data.etag_for(map_data.data_version(), request.get_full_path())
+    response = get_conditional_response(request, etag=etag)
     if response is None:
         response = JsonResponse(
             build(),
@@ -49,8 +46,6 @@ def cached_geojson(request, build):
             json_dumps_params={"separators": (",", ":"), "ensure_ascii": False},
         )
     response.headers["ETag"] = etag
-    if last_modified:
-        response.headers["Last-Modified"] = http_date(last_modified)
     patch_cache_control(response, public=True, max_age=CACHE_SECONDS)
     return response
 
