@@ -2,9 +2,10 @@
 
 Every parameter is a plain GET parameter, so a filtered view is a shareable URL:
 q, theme (repeatable), territory, stage (repeatable), legal_form (repeatable), role, actor,
-year_min, year_max, sort, and the evaluation filters framework and dimension with
-dimension_min (evaluation/filters.py). Invalid values are reported in `form.errors` and
-ignored; the valid filters still apply (views set `strict = False`).
+year_min, year_max, located (true: with a point on the map, false: without), sort, and the
+evaluation filters framework and dimension with dimension_min (evaluation/filters.py).
+Invalid values are reported in `form.errors` and ignored; the valid filters still apply
+(views set `strict = False`).
 """
 
 from dataclasses import dataclass, field
@@ -79,6 +80,7 @@ class InitiativeFilter(django_filters.FilterSet):
     year_max = django_filters.NumberFilter(
         field_name="year_started", lookup_expr="lte", label=_("Started until"), **YEAR_BOUNDS
     )
+    located = django_filters.BooleanFilter(method="filter_located", label=_("Location"))
     sort = django_filters.ChoiceFilter(
         choices=SORT_CHOICES, method="filter_sort", label=_("Sort by"), empty_label=None
     )
@@ -101,6 +103,9 @@ class InitiativeFilter(django_filters.FilterSet):
 
     def filter_territory(self, queryset, name, territory):
         return queryset.located_in(territory)
+
+    def filter_located(self, queryset, name, located):
+        return queryset.with_point() if located else queryset.without_point()
 
     def filter_role(self, queryset, name, role):
         # Applied together with the actor in filter_queryset, so that "role=funder&actor=x"

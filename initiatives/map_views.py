@@ -109,6 +109,12 @@ class MapPage(TemplateView):
         query = self.request.GET.urlencode()
         return f"?{query}" if query else ""
 
+    def unlocated_query(self):
+        """The current filters, narrowed to the initiatives that have no point."""
+        query = self.request.GET.copy()
+        query["located"] = "false"
+        return query.urlencode()
+
 
 class MapView(MapPage):
     """/carte/: the list's filters beside a full map; the same GET parameters as the list."""
@@ -124,6 +130,7 @@ class MapView(MapPage):
             unlocated_count=filterset.qs.without_point().count(),
             legend_themes=Theme.objects.top_level(),
             list_url=reverse("initiative_list") + self.query_suffix(),
+            unlocated_url=reverse("initiative_list") + "?" + self.unlocated_query(),
             share_url=self.request.build_absolute_uri(reverse("map") + self.query_suffix()),
             embed_code=embed_code(embed_url),
             map_config=self.map_config(),

@@ -104,6 +104,14 @@ def test_years_bound_the_start(directory):
     assert slugs("year_min=2009&year_max=2012") == ["fe2i", "maison-des-echanges"]
 
 
+def test_located_separates_initiatives_with_and_without_a_point(directory):
+    Initiative.objects.filter(slug="fe2i").update(latitude=None, longitude=None)
+
+    assert slugs("located=true") == ["maison-des-echanges"]
+    assert slugs("located=false") == ["fe2i"]
+    assert slugs("located=") == ["fe2i", "maison-des-echanges"]
+
+
 def test_filters_combine(directory):
     query = "theme=economie-circulaire-reemploi&territory=france&stage=diffusion&role=funder"
     assert slugs(query) == ["fe2i"]

@@ -632,6 +632,10 @@ def test_the_map_page_counts_matching_initiatives_without_a_point(client, crowde
     response = client.get(reverse("map"), {"theme": "emploi-insertion-formation"})
 
     assert response.context["unlocated_count"] == 1
+    link = response.context["unlocated_url"]
+    assert link == "/initiatives/?theme=emploi-insertion-formation&located=false"
+    unlocated = client.get(link).context["page_obj"].object_list
+    assert [initiative.latitude for initiative in unlocated] == [None]
 
 
 def test_the_map_page_offers_the_link_and_iframe_code_for_its_filters(client, directory):

@@ -124,6 +124,11 @@ function updateLinks(config, query) {
   for (const link of document.querySelectorAll("[data-map-list-link]")) {
     link.href = `${config.listUrl}${suffix}`;
   }
+  const unlocated = new URLSearchParams(query);
+  unlocated.set("located", "false");
+  for (const link of document.querySelectorAll("[data-map-unlocated-link]")) {
+    link.href = `${config.listUrl}?${unlocated}`;
+  }
   const share = document.querySelector("[data-map-share-link]");
   if (share) share.value = `${config.mapUrl}${suffix}`;
   const code = document.querySelector("[data-map-embed-code]");

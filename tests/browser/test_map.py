@@ -104,6 +104,9 @@ def test_a_theme_filter_changes_the_markers_and_the_url_without_reload(page, liv
     expect(page.locator("a[data-map-list-link]").first).to_have_attribute(
         "href", "/initiatives/?theme=ressourceries"
     )
+    expect(page.locator("a[data-map-unlocated-link]")).to_have_attribute(
+        "href", "/initiatives/?theme=ressourceries&located=false"
+    )
     expect(page.locator("#map-share-link")).to_have_value(
         re.compile(r"/carte/\?theme=ressourceries$")
     )
