@@ -208,9 +208,10 @@ class ObservationImportForm(forms.Form):
     file = forms.FileField(
         label=_("CSV file"),
         help_text=_(
-            "Columns: initiative (slug) or territory (slug), indicator (slug), period (2019, or "
-            "2018-01-01/2018-06-30), value, source, and optionally note. Comma or semicolon "
-            "separated, UTF-8."
+            "Columns: initiative (its slug, or its identifier in a source written "
+            "source:identifier, e.g. transiscope:4f2a) or territory (slug), indicator (slug), "
+            "period (2019, or 2018-01-01/2018-06-30), value, source, and optionally note. Comma "
+            "or semicolon separated, UTF-8."
         ),
     )
     dry_run = forms.BooleanField(

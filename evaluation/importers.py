@@ -1,6 +1,7 @@
 """Import indicator observations from a CSV file: all rows or none.
 
-Columns: initiative (slug) or territory (slug), indicator (slug), period, value, source, and
+Columns: initiative (its slug, or its identifier in a source written `source:identifier`, see
+initiatives.SourceIdentifier) or territory (slug), indicator (slug), period, value, source, and
 optionally note. A period is a year ("2019") or two ISO dates ("2018-01-01/2018-06-30").
 Values accept a decimal comma and spaces between thousands ("12,5", "2 450").
 Every row is checked before anything is written; with one bad row nothing is saved and each
@@ -98,8 +99,8 @@ def import_observations(content, dry_run=False):
     indicators = Indicator.objects.in_bulk(
         {(row.get("indicator") or "").strip() for _line, row in rows}, field_name="slug"
     )
-    initiatives = Initiative.objects.in_bulk(
-        {(row.get("initiative") or "").strip() for _line, row in rows}, field_name="slug"
+    initiatives = Initiative.objects.by_reference(
+        {(row.get("initiative") or "").strip() for _line, row in rows}
     )
     territories = Territory.objects.in_bulk(
         {(row.get("territory") or "").strip() for _line, row in rows}, field_name="slug"

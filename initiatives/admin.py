@@ -10,7 +10,7 @@ from django.utils.translation import ngettext
 
 from actors.models import Involvement
 
-from .models import Initiative, Territory, Theme
+from .models import Initiative, SourceIdentifier, Territory, Theme
 from .widgets import LocationPickerWidget
 
 
@@ -106,6 +106,13 @@ class InvolvementInline(admin.TabularInline):
     extra = 1
 
 
+class SourceIdentifierInline(admin.TabularInline):
+    model = SourceIdentifier
+    fields = ["source", "identifier"]
+    extra = 0
+    classes = ["collapse"]
+
+
 class InitiativeAdminForm(forms.ModelForm):
     class Meta:
         model = Initiative
@@ -121,12 +128,19 @@ class InitiativeAdmin(admin.ModelAdmin):
     list_display = ["name", "status", "stage", "commune", "year_started", "updated_at"]
     list_filter = ["status", "stage", TopLevelThemeListFilter, RegionListFilter, "legal_form"]
     list_select_related = ["commune"]
-    search_fields = ["name", "summary", "address", "commune__name", "action_territories__name"]
+    search_fields = [
+        "name",
+        "summary",
+        "address",
+        "commune__name",
+        "action_territories__name",
+        "source_identifiers__identifier",
+    ]
     autocomplete_fields = ["commune", "action_territories", "themes", "replicated_from"]
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["published_at", "created_at", "updated_at"]
     date_hierarchy = "updated_at"
-    inlines = [InvolvementInline]
+    inlines = [InvolvementInline, SourceIdentifierInline]
     actions = ["publish", "unpublish", "archive"]
     save_on_top = True
     fieldsets = [

@@ -258,6 +258,20 @@ class InitiativeQuerySet(models.QuerySet):
     def located_in(self, territory):
         return self.filter(commune__path__startswith=territory.path)
 
+    def by_reference(self, references):
+        """{reference: initiative} for references that are slugs or `source:identifier`
+        (see SourceIdentifier); unknown references are left out. Two queries at most."""
+        found = self.in_bulk([ref for ref in references if ":" not in ref], field_name="slug")
+        pairs = {tuple(ref.split(":", 1)) for ref in references if ":" in ref}
+        if pairs:
+            records = SourceIdentifier.objects.filter(
+                source__in={source for source, _identifier in pairs},
+                identifier__in={identifier for _source, identifier in pairs},
+                initiative__in=self,
+            ).select_related("initiative")
+            found.update((str(record), record.initiative) for record in records)
+        return found
+
     def acting_in(self, territory):
         """Initiatives whose territories of action cover this territory, above or below it."""
         return self.filter(
@@ -591,3 +605,39 @@ class Initiative(models.Model):
 def is_curator(user):
     """A staff member allowed to see the directory's content beyond what is published."""
     return user.is_authenticated and user.is_staff and user.has_perm("initiatives.view_initiative")
+
+
+class SourceIdentifier(models.Model):
+    """An initiative's identifier in another directory or in a curator's spreadsheet.
+
+    Imports find initiatives by it, written `source:identifier` (e.g. `transiscope:4f2a`), so
+    that importing the same file again updates what the first import made.
+    """
+
+    initiative = models.ForeignKey(
+        Initiative,
+        verbose_name=_("initiative"),
+        on_delete=models.CASCADE,
+        related_name="source_identifiers",
+    )
+    source = models.SlugField(
+        _("source"),
+        max_length=50,
+        help_text=_("The directory or file it comes from, e.g. transiscope or cress-hdf."),
+    )
+    identifier = models.CharField(
+        _("identifier"), max_length=200, help_text=_("Its identifier in that source.")
+    )
+
+    class Meta:
+        verbose_name = _("identifier in a source")
+        verbose_name_plural = _("identifiers in other sources")
+        ordering = ["source", "identifier"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "identifier"], name="source_identifier_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.source}:{self.identifier}"

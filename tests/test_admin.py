@@ -98,6 +98,12 @@ def test_a_curator_searches_initiatives_by_place(curator_client, directory):
     assert list(response.context["cl"].result_list) == [directory["fe2i"]]
 
 
+def test_a_curator_finds_an_initiative_by_its_identifier_in_a_source(curator_client, directory):
+    directory["fe2i"].source_identifiers.create(source="transiscope", identifier="4f2a")
+    response = curator_client.get(reverse("admin:initiatives_initiative_changelist"), {"q": "4f2a"})
+    assert list(response.context["cl"].result_list) == [directory["fe2i"]]
+
+
 def test_territories_autocomplete_for_the_commune_field(curator_client, directory):
     response = curator_client.get(
         reverse("admin:autocomplete"),
@@ -131,6 +137,8 @@ def test_a_curator_adds_an_initiative_with_its_involvements(curator_client, dire
             "stage": "emergence",
             "involvements-TOTAL_FORMS": "2",
             "involvements-INITIAL_FORMS": "0",
+            "source_identifiers-TOTAL_FORMS": "0",
+            "source_identifiers-INITIAL_FORMS": "0",
             "involvements-0-actor": directory["macif"].pk,
             "involvements-0-role": "funder",
             "involvements-0-amount": "5000",
@@ -155,8 +163,38 @@ def test_a_curator_adds_an_initiative_with_its_involvements(curator_client, dire
             "involvements-0-actor": directory["macif"].pk,
             "involvements-0-role": "funder",
             "involvements-0-amount": "5000",
+            "source_identifiers-TOTAL_FORMS": "1",
+            "source_identifiers-INITIAL_FORMS": "0",
+            "source_identifiers-0-source": "transiscope",
+            "source_identifiers-0-identifier": "4f2a",
         },
     )
     assert response.status_code == 302
     initiative = Initiative.objects.get(slug="temps-bouilles")
     assert initiative.involvements.get().amount == 5000
+    assert [str(record) for record in initiative.source_identifiers.all()] == ["transiscope:4f2a"]
+
+
+def test_an_identifier_taken_in_a_source_is_a_form_error(curator_client, directory):
+    directory["fe2i"].source_identifiers.create(source="transiscope", identifier="4f2a")
+    maison = directory["maison"]
+    response = curator_client.post(
+        reverse("admin:initiatives_initiative_change", args=[maison.pk]),
+        {
+            "name": maison.name,
+            "slug": maison.slug,
+            "status": maison.status,
+            "summary": maison.summary,
+            "involvements-TOTAL_FORMS": "0",
+            "involvements-INITIAL_FORMS": "0",
+            "source_identifiers-TOTAL_FORMS": "1",
+            "source_identifiers-INITIAL_FORMS": "0",
+            "source_identifiers-0-source": "transiscope",
+            "source_identifiers-0-identifier": "4f2a",
+            "observations-TOTAL_FORMS": "0",
+            "observations-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 200
+    assert "existe déjà" in response.content.decode()
+    assert not maison.source_identifiers.exists()

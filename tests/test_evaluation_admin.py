@@ -232,6 +232,8 @@ def test_observations_are_entered_on_the_initiative_page(curator_client, directo
             "summary": fe2i.summary,
             "involvements-TOTAL_FORMS": "0",
             "involvements-INITIAL_FORMS": "0",
+            "source_identifiers-TOTAL_FORMS": "0",
+            "source_identifiers-INITIAL_FORMS": "0",
             "observations-TOTAL_FORMS": "2",
             "observations-INITIAL_FORMS": "0",
             "observations-0-indicator": jobs.pk,
@@ -311,6 +313,22 @@ def test_a_csv_of_observations_is_imported(directory, territories):
     result = import_observations(GOOD_CSV.replace("2.8", "2.9").encode())
     assert (result.created, result.updated) == (0, 3)
     assert territories["bruay"].observations.get().value == Decimal("2.9")
+
+
+def test_a_csv_names_initiatives_by_their_identifier_in_a_source(directory):
+    directory["fe2i"].source_identifiers.create(source="transiscope", identifier="4f2a")
+    csv = (
+        "initiative;indicator;period;value;source\n"
+        "transiscope:4f2a;emplois-crees-etp;2022;21;Rapport\n"
+        "cress-hdf:4f2a;emplois-crees-etp;2022;21;Rapport\n"
+    )
+
+    result = import_observations(csv.encode())
+
+    assert result.errors == [(3, "Initiative « cress-hdf:4f2a » inconnue.")]
+    result = import_observations(csv.rsplit("cress-hdf", 1)[0].encode())
+    assert (result.ok, result.created) == (True, 1)
+    assert directory["fe2i"].observations.get().value == 21
 
 
 def test_a_csv_with_bad_rows_imports_nothing_and_names_each_line(directory):

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from actors.models import Involvement
-from initiatives.models import Initiative, Territory, Theme
+from initiatives.models import Initiative, SourceIdentifier, Territory, Theme
 
 
 def test_a_territory_path_follows_its_ancestors(territories):
@@ -151,6 +151,31 @@ def test_the_database_refuses_an_unknown_role(directory):
         Involvement.objects.create(
             initiative=directory["fe2i"], actor=directory["godin"], role="sponsor"
         )
+
+
+def test_an_identifier_names_one_initiative_per_source(directory):
+    directory["fe2i"].source_identifiers.create(source="transiscope", identifier="4f2a")
+    directory["maison"].source_identifiers.create(source="cress-hdf", identifier="4f2a")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SourceIdentifier.objects.create(
+            initiative=directory["maison"], source="transiscope", identifier="4f2a"
+        )
+
+
+def test_initiatives_are_found_by_slug_or_by_source_identifier(
+    directory, django_assert_num_queries
+):
+    directory["fe2i"].source_identifiers.create(source="transiscope", identifier="4f2a")
+    directory["maison"].source_identifiers.create(source="cress-hdf", identifier="MDE-12")
+    references = {"maison-des-echanges", "transiscope:4f2a", "cress-hdf:4f2a", "nope", "x:y"}
+
+    with django_assert_num_queries(2):
+        found = Initiative.objects.by_reference(references)
+
+    assert found == {
+        "maison-des-echanges": directory["maison"],
+        "transiscope:4f2a": directory["fe2i"],
+    }
 
 
 def test_only_published_initiatives_are_public(directory):
