@@ -19,6 +19,7 @@ from actors.models import Actor, Involvement
 from evaluation.filters import AssessedWithFilter, DimensionScoreFilter
 
 from .models import Initiative, Territory, Theme
+from .search import normalise
 
 SORT_CHOICES = [
     ("relevance", _("relevance")),
@@ -32,6 +33,7 @@ SORT_ORDERINGS = {
     "oldest": ["published_at", "name", "pk"],
 }
 YEAR_BOUNDS = {"min_value": 1800, "max_value": 2100}
+ACTOR_FACET_LIMIT = 100
 
 
 class InitiativeFilter(django_filters.FilterSet):
@@ -146,8 +148,9 @@ class InitiativeFilter(django_filters.FilterSet):
 
         Seven queries whatever the number of initiatives, options and filters (eight when a
         territory is chosen): themes 2, stages 1, legal forms 1, territories 2 (+1 for the
-        chosen territory's ancestors), actors 1. The form's validation may add its lookups
-        (theme, territory, actor) if they have not run yet.
+        chosen territory's ancestors), actors 1 (+1 when the chosen actor is not among the most
+        involved). The form's validation may add its lookups (theme, territory, actor) if they
+        have not run yet.
         """
         self.is_valid()  # fills the form's cleaned_data
         data = self.form.cleaned_data
@@ -165,6 +168,7 @@ class InitiativeFilter(django_filters.FilterSet):
 
         territory = data.get("territory")
         in_scope = Initiative.objects.filter(pk__in=without("territory"))
+        actors, actors_left_out = self.actor_counts(without("role", "actor"), data.get("role"))
         return Facets(
             themes=themes,
             stages=self.choice_counts("stage", without("stage")),
@@ -176,7 +180,8 @@ class InitiativeFilter(django_filters.FilterSet):
                 else []
             ),
             territories=in_scope.count_by_subterritory(territory),
-            actors=self.actor_counts(without("role", "actor"), data.get("role")),
+            actors=actors,
+            actors_left_out=actors_left_out,
         )
 
     def choice_counts(self, name, initiatives):
@@ -194,22 +199,34 @@ class InitiativeFilter(django_filters.FilterSet):
         ]
 
     def actor_counts(self, initiatives, role):
+        """The actors most involved in the results, by name, and whether some were left out.
+
+        Bounded so that the form stays small at any size of directory; every actor's own page
+        links to its initiatives. One query, two when the chosen actor is among those left out.
+        """
         involvements = Involvement.objects.filter(initiative__in=initiatives)
         if role:
             involvements = involvements.filter(role=role)
         actor = self.form.cleaned_data.get("actor")
-        rows = (
-            involvements.order_by("actor__name")
-            .values_list("actor__slug", "actor__name")
+        rows = list(
+            involvements.values_list("actor__slug", "actor__name")
             .annotate(count=Count("initiative", distinct=True))
+            .order_by("-count", "actor__name")[: ACTOR_FACET_LIMIT + 1]
         )
+        left_out = len(rows) > ACTOR_FACET_LIMIT
+        rows = sorted(rows[:ACTOR_FACET_LIMIT], key=lambda row: normalise(row[1]))
         options = [
             FacetOption(slug, name, count, actor is not None and slug == actor.slug)
             for slug, name, count in rows
         ]
         if actor and not any(option.selected for option in options):
-            options.insert(0, FacetOption(actor.slug, actor.name, 0, True))
-        return options
+            count = (
+                involvements.filter(actor=actor).values("initiative").distinct().count()
+                if left_out
+                else 0
+            )
+            options.insert(0, FacetOption(actor.slug, actor.name, count, True))
+        return options, left_out
 
 
 @dataclass
@@ -231,3 +248,4 @@ class Facets:
     territory_ancestors: list = field(default_factory=list)
     territories: list = field(default_factory=list)
     actors: list = field(default_factory=list)
+    actors_left_out: bool = False

@@ -4,6 +4,7 @@ import pytest
 from django.http import QueryDict
 
 from actors.models import Involvement
+from initiatives import filters
 from initiatives.filters import InitiativeFilter
 from initiatives.models import Initiative
 
@@ -220,6 +221,19 @@ class TestFacets:
             0,
             True,
         )
+
+    def test_only_the_most_involved_actors_are_offered(self, directory, monkeypatch):
+        monkeypatch.setattr(filters, "ACTOR_FACET_LIMIT", 1)
+
+        facets = filtered("").facets()
+        assert [(o.value, o.count) for o in facets.actors] == [("departement-du-pas-de-calais", 2)]
+        assert facets.actors_left_out
+
+        chosen = filtered("actor=fondation-macif").facets()
+        assert [(o.value, o.count, o.selected) for o in chosen.actors] == [
+            ("fondation-macif", 1, True),
+            ("departement-du-pas-de-calais", 2, False),
+        ]
 
     def test_drafts_and_archived_initiatives_are_never_counted(self, directory):
         Involvement.objects.create(

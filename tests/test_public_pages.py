@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from actors.models import Involvement
+from initiatives import filters
 from initiatives.models import Initiative, Territory
 
 
@@ -76,6 +77,16 @@ def test_the_list_shows_facet_counts_beside_the_options(client, directory):
         r'for="filter-territory-hauts-de-france">Hauts-de-France <span class="facet-count">\(1\)',
         page,
     )
+
+
+def test_the_actor_filter_says_when_it_lists_only_the_most_involved(client, directory, monkeypatch):
+    note = "Seuls les acteurs les plus impliqués dans ces résultats sont proposés ici."
+    assert note not in text_of(client.get(reverse("initiative_list")))
+
+    monkeypatch.setattr(filters, "ACTOR_FACET_LIMIT", 1)
+    page = text_of(client.get(reverse("initiative_list")))
+    assert note in page
+    assert re.findall(r'<select id="filter-actor".*?</select>', page, re.S)[0].count("<option") == 2
 
 
 def test_the_filter_form_works_without_javascript(client, directory):
