@@ -4,12 +4,11 @@ Contact details (contact_name, contact_email, contact_phone) are private: the qu
 never load them, so no template can show them by mistake.
 """
 
-from django.core.paginator import Paginator
 from django.views.generic import DetailView
 from django_filters.views import FilterView
 
 from initiatives.models import Initiative, Territory
-from initiatives.views import ROLE_HEADINGS
+from initiatives.views import ROLE_HEADINGS, LenientPaginationMixin
 
 from .filters import ActorFilter
 from .models import Actor, Involvement
@@ -18,7 +17,7 @@ PRIVATE_FIELDS = ("contact_name", "contact_email", "contact_phone")
 PAGE_SIZE = 50
 
 
-class ActorListView(FilterView):
+class ActorListView(LenientPaginationMixin, FilterView):
     filterset_class = ActorFilter
     strict = False
     paginate_by = PAGE_SIZE
@@ -37,10 +36,6 @@ class ActorListView(FilterView):
         kwargs = super().get_filterset_kwargs(filterset_class)
         kwargs["data"] = self.request.GET
         return kwargs
-
-    def paginate_queryset(self, queryset, page_size):
-        page = Paginator(queryset, page_size).get_page(self.request.GET.get("page"))
-        return page.paginator, page, page.object_list, page.has_other_pages()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

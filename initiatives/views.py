@@ -37,9 +37,13 @@ ROLE_HEADINGS = {
 JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
 
 
-def paginate(request, queryset, page_size=PAGE_SIZE):
-    """A page of the queryset; a page number past the end or not a number gives the last/first."""
-    return Paginator(queryset, page_size).get_page(request.GET.get("page"))
+class LenientPaginationMixin:
+    """For list views: a page number past the end gives the last page, and one that is not a
+    number the first (Paginator.get_page), instead of a 404."""
+
+    def paginate_queryset(self, queryset, page_size):
+        page = Paginator(queryset, page_size).get_page(self.request.GET.get("page"))
+        return page.paginator, page, page.object_list, page.has_other_pages()
 
 
 class HomeView(TemplateView):
@@ -60,7 +64,7 @@ class HomeView(TemplateView):
         )
 
 
-class InitiativeListView(FilterView):
+class InitiativeListView(LenientPaginationMixin, FilterView):
     """The list: every filter a GET parameter, with facet counts beside the options.
 
     Invalid parameters are reported and ignored (strict = False); a page past the end shows
@@ -87,10 +91,6 @@ class InitiativeListView(FilterView):
 
     def filter_data(self):
         return self.request.GET
-
-    def paginate_queryset(self, queryset, page_size):
-        page = paginate(self.request, queryset, page_size)
-        return page.paginator, page, page.object_list, page.has_other_pages()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -243,7 +243,7 @@ class TerritoryListView(TemplateView):
         )
 
 
-class TerritoryDetailView(ListView):
+class TerritoryDetailView(LenientPaginationMixin, ListView):
     """A territory: where it sits, its sub-territories, the initiatives located in it, and the
     networks acting in it from elsewhere."""
 
@@ -261,10 +261,6 @@ class TerritoryDetailView(ListView):
             .with_card_data()
             .order_by("name", "pk")
         )
-
-    def paginate_queryset(self, queryset, page_size):
-        page = paginate(self.request, queryset, page_size)
-        return page.paginator, page, page.object_list, page.has_other_pages()
 
     def get_context_data(self, **kwargs):
         territory = self.territory

@@ -4,7 +4,7 @@ import json
 import re
 
 import pytest
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 
 from actors.models import Involvement
 from initiatives import filters
@@ -155,6 +155,23 @@ def test_a_page_past_the_end_gives_the_last_page(client, directory):
     assert response.status_code == 200
     assert response.context["page_obj"].number == 1
     assert len(card_names(response)) == 2
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        reverse_lazy("actor_list"),
+        reverse_lazy("territory_detail", args=["france"]),
+        reverse_lazy("theme_detail", args=["economie-circulaire-reemploi"]),
+    ],
+)
+@pytest.mark.parametrize("page", ["9999", "abc", "-1"])
+def test_every_paginated_page_forgives_a_bad_page_number(client, directory, url, page):
+    response = client.get(url, {"page": page})
+    assert response.status_code == 200
+    assert response.context["page_obj"].number == (
+        1 if page == "abc" else response.context["paginator"].num_pages
+    )
 
 
 def test_archived_initiatives_are_listed_on_a_curators_request_only(client, curator, directory):
