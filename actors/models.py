@@ -107,6 +107,23 @@ class Role(models.TextChoices):
     TAKER = "taker", _("preneur")
 
 
+# The roles in the plural, as headings over the actors of an initiative or the initiatives of
+# an actor.
+ROLE_HEADINGS = {
+    Role.CARRIER: _("porteurs"),
+    Role.FUNDER: _("bailleurs de fonds"),
+    Role.SUPPORT: _("partenaires de soutien"),
+    Role.TAKER: _("preneurs"),
+}
+
+
+def group_by_role(involvements):
+    """[(role, heading, its involvements)] for the four roles, in the order of Role."""
+    return [
+        (role, ROLE_HEADINGS[role], [i for i in involvements if i.role == role]) for role in Role
+    ]
+
+
 class TakerKind(models.TextChoices):
     ADOPTER = "adopter", _("adopts the innovation")
     BENEFICIARY = "beneficiary", _("benefits from it")

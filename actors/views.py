@@ -8,10 +8,10 @@ from django.views.generic import DetailView
 from django_filters.views import FilterView
 
 from initiatives.models import Initiative, Territory
-from initiatives.views import ROLE_HEADINGS, LenientPaginationMixin
+from initiatives.views import LenientPaginationMixin
 
 from .filters import ActorFilter
-from .models import Actor, Involvement
+from .models import ROLE_HEADINGS, Actor, Involvement, group_by_role
 
 PRIVATE_FIELDS = ("contact_name", "contact_email", "contact_phone")
 PAGE_SIZE = 50
@@ -64,12 +64,8 @@ class ActorDetailView(DetailView):
             .defer(*(f"initiative__{name}" for name in Initiative.LONG_TEXT_FIELDS))
             .order_by("initiative__name")
         )
-        roles = [
-            (role, ROLE_HEADINGS[role], [i for i in involvements if i.role == role])
-            for role in Involvement.Role
-        ]
         return super().get_context_data(
-            roles=[item for item in roles if item[2]],
+            roles=[item for item in group_by_role(involvements) if item[2]],
             regions=self.regions(involvements),
             initiative_count=len({i.initiative_id for i in involvements}),
             **kwargs,

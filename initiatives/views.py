@@ -12,11 +12,10 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView, ListView, TemplateView
 from django_filters.views import FilterView
 
-from actors.models import Actor, Involvement
+from actors.models import Actor, Involvement, group_by_role
 
 from .filters import SORT_CHOICES, InitiativeFilter
 from .models import Initiative, Territory, Theme, is_curator
@@ -27,12 +26,6 @@ RECENT_COUNT = 6
 # département, so the list is capped.
 ACTING_LIMIT = 50
 
-ROLE_HEADINGS = {
-    Involvement.Role.CARRIER: _("porteurs"),
-    Involvement.Role.FUNDER: _("bailleurs de fonds"),
-    Involvement.Role.SUPPORT: _("partenaires de soutien"),
-    Involvement.Role.TAKER: _("preneurs"),
-}
 # What json_script escapes, for a JSON-LD block that must keep its own type.
 JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
 
@@ -146,10 +139,7 @@ class InitiativeDetailView(DetailView):
         initiative = self.object
         themes = list(initiative.themes.all())
         involvements = list(initiative.involvements.select_related("actor"))
-        by_role = [
-            (role, ROLE_HEADINGS[role], [i for i in involvements if i.role == role])
-            for role in Involvement.Role
-        ]
+        by_role = group_by_role(involvements)
         places = (
             list(Territory.objects.ancestors_of(initiative.commune).filter(depth__gte=1))[::-1]
             if initiative.commune_id
