@@ -172,6 +172,14 @@ class InitiativeAdmin(admin.ModelAdmin):
         (_("History"), {"fields": ["published_at", "created_at", "updated_at"]}),
     ]
 
+    def get_search_results(self, request, queryset, search_term):
+        # A reference as the imports write it, `source:identifier`, finds its initiative.
+        if ":" in search_term:
+            found = Initiative.objects.by_reference({search_term.strip()})
+            if found:
+                return queryset.filter(pk__in=[i.pk for i in found.values()]), False
+        return super().get_search_results(request, queryset, search_term)
+
     @admin.action(description=_("Publish the selected initiatives"), permissions=["change"])
     def publish(self, request, queryset):
         count = queryset.publish()

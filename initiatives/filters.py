@@ -82,7 +82,12 @@ class InitiativeFilter(django_filters.FilterSet):
     year_max = django_filters.NumberFilter(
         field_name="year_started", lookup_expr="lte", label=_("Started until"), **YEAR_BOUNDS
     )
-    located = django_filters.BooleanFilter(method="filter_located", label=_("Location"))
+    located = django_filters.ChoiceFilter(
+        choices=[("true", _("known")), ("false", _("unknown"))],
+        method="filter_located",
+        label=_("Position on the map"),
+        empty_label=_("any"),
+    )
     sort = django_filters.ChoiceFilter(
         choices=SORT_CHOICES, method="filter_sort", label=_("Sort by"), empty_label=None
     )
@@ -107,7 +112,7 @@ class InitiativeFilter(django_filters.FilterSet):
         return queryset.located_in(territory)
 
     def filter_located(self, queryset, name, located):
-        return queryset.with_point() if located else queryset.without_point()
+        return queryset.with_point() if located == "true" else queryset.without_point()
 
     def filter_role(self, queryset, name, role):
         # Applied together with the actor in filter_queryset, so that "role=funder&actor=x"
@@ -199,7 +204,8 @@ class InitiativeFilter(django_filters.FilterSet):
         ]
 
     def actor_counts(self, initiatives, role):
-        """The actors most involved in the results, by name, and whether some were left out.
+        """The actors most involved in the results, by name, and whether some were left out
+        (the chosen actor comes first when it is not among them).
 
         Bounded so that the form stays small at any size of directory; every actor's own page
         links to its initiatives. One query, two when the chosen actor is among those left out.

@@ -269,7 +269,10 @@ class InitiativeQuerySet(models.QuerySet):
                 identifier__in={identifier for _source, identifier in pairs},
                 initiative__in=self,
             ).select_related("initiative")
-            found.update((str(record), record.initiative) for record in records)
+            # source__in × identifier__in also matches pairs nobody asked for: keep the asked.
+            found.update(
+                (str(record), record.initiative) for record in records if str(record) in references
+            )
         return found
 
     def acting_in(self, territory):

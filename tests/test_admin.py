@@ -100,8 +100,11 @@ def test_a_curator_searches_initiatives_by_place(curator_client, directory):
 
 def test_a_curator_finds_an_initiative_by_its_identifier_in_a_source(curator_client, directory):
     directory["fe2i"].source_identifiers.create(source="transiscope", identifier="4f2a")
-    response = curator_client.get(reverse("admin:initiatives_initiative_changelist"), {"q": "4f2a"})
-    assert list(response.context["cl"].result_list) == [directory["fe2i"]]
+    changelist = reverse("admin:initiatives_initiative_changelist")
+    for search in ("4f2a", "transiscope:4f2a"):
+        response = curator_client.get(changelist, {"q": search})
+        assert list(response.context["cl"].result_list) == [directory["fe2i"]]
+    assert not curator_client.get(changelist, {"q": "cress:4f2a"}).context["cl"].result_list
 
 
 def test_territories_autocomplete_for_the_commune_field(curator_client, directory):

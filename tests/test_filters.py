@@ -111,6 +111,9 @@ def test_located_separates_initiatives_with_and_without_a_point(directory):
     assert slugs("located=true") == ["maison-des-echanges"]
     assert slugs("located=false") == ["fe2i"]
     assert slugs("located=") == ["fe2i", "maison-des-echanges"]
+    odd = filtered("located=maybe")
+    assert sorted(odd.qs.values_list("slug", flat=True)) == ["fe2i", "maison-des-echanges"]
+    assert "located" in odd.form.errors
 
 
 def test_filters_combine(directory):

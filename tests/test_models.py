@@ -167,7 +167,15 @@ def test_initiatives_are_found_by_slug_or_by_source_identifier(
 ):
     directory["fe2i"].source_identifiers.create(source="transiscope", identifier="4f2a")
     directory["maison"].source_identifiers.create(source="cress-hdf", identifier="MDE-12")
-    references = {"maison-des-echanges", "transiscope:4f2a", "cress-hdf:4f2a", "nope", "x:y"}
+    # cress-hdf:4f2a and transiscope:MDE-12 cross the two stored pairs: neither exists.
+    references = {
+        "maison-des-echanges",
+        "transiscope:4f2a",
+        "cress-hdf:4f2a",
+        "transiscope:MDE-12",
+        "nope",
+        "x:y",
+    }
 
     with django_assert_num_queries(2):
         found = Initiative.objects.by_reference(references)
