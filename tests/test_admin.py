@@ -1,10 +1,12 @@
 """The curators' admin: every page of every content model, for the right people only."""
 
 import pytest
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.models import User
 from django.urls import reverse
 
+from evaluation.models import Assessment, Framework, Indicator, Observation
 from initiatives.models import Initiative
 
 CONTENT_APPS = {"initiatives", "actors", "evaluation"}
@@ -26,20 +28,40 @@ def admin_urls(app_label, model_name, obj=None):
 
 
 def first_object(app_label, model_name):
-    from django.apps import apps
+    obj = apps.get_model(app_label, model_name).objects.first()
+    assert obj is not None, f"no {model_name} to open the change page of"
+    return obj
 
-    return apps.get_model(app_label, model_name).objects.first()
+
+@pytest.fixture
+def content(directory):
+    """The directory plus what the evaluation adds: one of every content model."""
+    Assessment.objects.create(
+        initiative=directory["maison"],
+        framework=Framework.objects.get(slug="marqueurs-godin", is_current=True),
+        method=Assessment.Method.CURATOR,
+    )
+    start, end = Observation.year_period(2022)
+    Observation.objects.create(
+        indicator=Indicator.objects.get(slug="emplois-crees-etp"),
+        initiative=directory["fe2i"],
+        period_start=start,
+        period_end=end,
+        value=21,
+        source="Rapport d'activité",
+    )
+    return directory
 
 
 @pytest.mark.parametrize(("app_label", "model_name"), CONTENT_MODELS)
-def test_a_curator_opens_every_admin_page(curator_client, directory, app_label, model_name):
+def test_a_curator_opens_every_admin_page(curator_client, content, app_label, model_name):
     for url in admin_urls(app_label, model_name, first_object(app_label, model_name)):
         response = curator_client.get(url)
         assert response.status_code == 200, url
 
 
 @pytest.mark.parametrize(("app_label", "model_name"), CONTENT_MODELS)
-def test_an_anonymous_visitor_is_sent_to_the_login_page(client, directory, app_label, model_name):
+def test_an_anonymous_visitor_is_sent_to_the_login_page(client, content, app_label, model_name):
     for url in admin_urls(app_label, model_name, first_object(app_label, model_name)):
         response = client.get(url)
         assert response.status_code == 302, url
@@ -47,7 +69,7 @@ def test_an_anonymous_visitor_is_sent_to_the_login_page(client, directory, app_l
 
 
 @pytest.mark.parametrize(("app_label", "model_name"), CONTENT_MODELS)
-def test_staff_outside_the_curators_group_is_refused(client, directory, app_label, model_name):
+def test_staff_outside_the_curators_group_is_refused(client, content, app_label, model_name):
     client.force_login(User.objects.create_user("stagiaire", is_staff=True))
     for url in admin_urls(app_label, model_name, first_object(app_label, model_name)):
         assert client.get(url).status_code == 403, url

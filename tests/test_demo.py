@@ -70,13 +70,20 @@ def test_the_demo_names_the_seeds_initiatives_and_actors(demo):
         assert Initiative.objects.filter(slug=slug, status="published").exists(), slug
     names = set(Actor.objects.values_list("name", flat=True))
     for name in [
+        "Département du Pas-de-Calais",
         "Institut Godin",
+        "CRES Alsace",
         "Avise",
         "Caisse des Dépôts",
         "Fondation Macif",
+        "Réseau Entreprendre",
         "France Active",
+        "Ville de Mulhouse",
+        "Conseil de l'Europe",
+        "Réseau québécois en innovation sociale (RQIS)",
+        "Connexion Laurentides",
     ]:
-        assert name in names
+        assert name in names, name
     macif = Actor.objects.get(name="Fondation Macif")
     assert macif.involvements.filter(role="funder").count() >= 2
 
