@@ -14,6 +14,7 @@ import django_filters
 from django import forms
 from django.db.models import Count, QuerySet
 from django.utils.translation import gettext_lazy as _
+from django_filters.widgets import SuffixedMultiWidget
 
 from actors.models import Actor, Involvement
 from evaluation.filters import AssessedWithFilter, DimensionScoreFilter
@@ -97,6 +98,17 @@ class InitiativeFilter(django_filters.FilterSet):
     class Meta:
         model = Initiative
         fields = []
+
+    def parameter_names(self):
+        """The GET parameters this FilterSet reads (the dimension filter reads two)."""
+        names = set()
+        for name, form_field in self.form.fields.items():
+            widget = form_field.widget
+            if isinstance(widget, SuffixedMultiWidget):
+                names.update(widget.suffixed(name, suffix) for suffix in widget.suffixes)
+            else:
+                names.add(name)
+        return names
 
     def filter_search(self, queryset, name, value):
         # Orders by relevance; a `sort` other than relevance overrides it.

@@ -97,6 +97,10 @@ class InitiativeListView(LenientPaginationMixin, FilterView):
             ],
             current_sort=form.cleaned_data.get("sort") or ("relevance" if searching else "name"),
             ignored_filters=[form[name] for name in form.errors],
+            # e.g. territory[]=x: said, so that a mistyped link does not pass for no filter.
+            unknown_parameters=sorted(
+                set(self.request.GET) - self.filterset.parameter_names() - {"page", "status"}
+            ),
             map_url=reverse("map"),
             # The map takes the same filters; the theme page's theme is in its path.
             map_query=self.filter_data(),

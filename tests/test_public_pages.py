@@ -143,6 +143,16 @@ def test_invalid_or_hostile_parameters_never_give_an_error(client, directory, qu
     assert response.status_code == 200
 
 
+def test_unknown_parameters_are_named_not_silently_dropped(client, directory):
+    response = client.get(reverse("initiative_list") + "?territory[]=x&stage=diffusion")
+    page = text_of(response)
+    assert 'role="alert"' in page
+    assert "Paramètre inconnu : territory[]" in page
+    assert card_names(response) == ["Florange Écologie industrielle et Insertion"]
+    known = "?dimension=marqueurs-godin.x&dimension_min=1&located=true&page=1&sort=name"
+    assert "Paramètre" not in text_of(client.get(reverse("initiative_list") + known))
+
+
 def test_invalid_filters_are_explained_and_the_valid_ones_applied(client, directory):
     response = client.get(reverse("initiative_list") + "?theme=nope&year_min=abc&stage=diffusion")
     page = text_of(response)
