@@ -99,11 +99,24 @@ class MapPage(TemplateView):
             "embedUrl": self.request.build_absolute_uri(reverse("map_embed")),
             "embedTitle": EMBED_TITLE,
             "params": self.request.GET.urlencode(),
-            # A territory in the filters: open the map on its initiatives.
+            # A territory in the filters: open the map on its initiatives, or on its centre
+            # when none of them has a point.
             "fitToResults": bool(self.request.GET.get("territory")),
+            "fallbackCenter": self.chosen_territory_centre(),
             "embed": self.embed,
             "text": map_texts(),
         }
+
+    def chosen_territory_centre(self):
+        slug = self.request.GET.get("territory")
+        if not slug:
+            return None
+        centre = (
+            Territory.objects.filter(slug=slug, latitude__isnull=False)
+            .values_list("latitude", "longitude")
+            .first()
+        )
+        return list(centre) if centre else None
 
     def query_suffix(self):
         query = self.request.GET.urlencode()

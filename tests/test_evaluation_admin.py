@@ -5,6 +5,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
@@ -108,6 +109,13 @@ def test_a_level_outside_the_scale_is_refused_by_the_form(curator_client, direct
     assert "Select a valid choice" in response.content.decode() or "Sélectionnez" in (
         response.content.decode()
     )
+
+
+def test_the_assessor_is_chosen_among_the_curators(curator_client, curator, directory, godin):
+    User.objects.create_user("stagiaire", is_staff=True)
+    response = curator_client.get(add_url(godin, directory["maison"]))
+    assessors = response.context["adminform"].form.fields["assessor"].queryset
+    assert list(assessors) == [curator]
 
 
 def test_a_curator_saves_a_draft_then_publishes_it(curator_client, curator, directory, godin):

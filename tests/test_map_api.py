@@ -9,9 +9,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from evaluation.models import Assessment, Criterion, CriterionScore, Framework
 from initiatives import map as map_data
 from initiatives.filters import InitiativeFilter
-from initiatives.models import Initiative
+from initiatives.models import Initiative, Territory
 
 WORLD = "-180,-90,180,90"
 FRANCE = "-5.5,41,10,51.5"
@@ -262,6 +263,11 @@ FILTER_COMBINATIONS = [
     {"year_min": "2010"},
     {"year_max": "2010", "stage": ["diffusion", "consolidation"]},
     {"q": "échanges"},
+    {"framework": "marqueurs-godin"},
+    {"dimension": "marqueurs-godin.PRO", "dimension_min": "2"},
+    {"dimension": "marqueurs-godin.PRO", "dimension_min": "3"},
+    {"located": "true"},
+    {"located": "false", "theme": "emploi-insertion-formation"},
 ]
 
 
@@ -286,6 +292,17 @@ def crowded_directory(directory, themes, territories, make_initiative):
         stage="diffusion",
     )
     make_initiative("Réseau sans adresse", themes=[themes["employment"]], stage="diffusion")
+    # Fe2i assessed with the Godin markers: 2 on every criterion of the process dimension.
+    godin = Framework.objects.get(slug="marqueurs-godin", is_current=True)
+    assessment = Assessment.objects.create(
+        initiative=directory["fe2i"],
+        framework=godin,
+        method=Assessment.Method.CURATOR,
+        status=Assessment.Status.PUBLISHED,
+    )
+    level = godin.scale.levels.get(value=2)
+    for criterion in Criterion.objects.filter(dimension__framework=godin, dimension__code="PRO"):
+        CriterionScore.objects.create(assessment=assessment, criterion=criterion, level=level)
     return directory
 
 
@@ -663,6 +680,16 @@ def test_a_territory_filter_opens_the_map_on_its_initiatives(client, directory):
     assert client.get(reverse("map")).context["map_config"]["fitToResults"] is False
     config = client.get(reverse("map"), {"territory": "moselle"}).context["map_config"]
     assert config["fitToResults"] is True
+    assert config["fallbackCenter"] is None  # no centre known: the initiatives' points only
+
+
+def test_a_territory_filter_gives_the_map_its_centre_for_want_of_points(
+    client, directory, territories
+):
+    Territory.objects.filter(slug="grand-est").update(latitude=48.7, longitude=5.6)
+    config = client.get(reverse("map"), {"territory": "grand-est"}).context["map_config"]
+    assert config["fallbackCenter"] == [48.7, 5.6]
+    assert client.get(reverse("map")).context["map_config"]["fallbackCenter"] is None
 
 
 def test_the_map_page_survives_bad_filters(client, directory):

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from actors.models import Involvement
+from evaluation.models import Assessment, Criterion, CriterionScore, Framework
 
 WORLD = "-180,-90,180,90"
 
@@ -66,3 +67,24 @@ def test_a_new_funder_shows_up_on_a_revalidated_map(client, directory, themes, t
     after = revalidate(client, before["ETag"], **filters)
     assert after.status_code == 200
     assert after.json()["total"] == 2
+
+
+def test_publishing_or_scoring_an_assessment_changes_the_etag(client, directory):
+    """The framework and dimension filters read the published assessments."""
+    godin = Framework.objects.get(slug="marqueurs-godin", is_current=True)
+    assessment = Assessment.objects.create(
+        initiative=directory["maison"], framework=godin, method=Assessment.Method.CURATOR
+    )
+    before = etag(client, framework=godin.slug)
+
+    assessment.status = Assessment.Status.PUBLISHED
+    assessment.save()
+
+    response = revalidate(client, before, framework=godin.slug)
+    assert response.status_code == 200
+    assert response.json()["total"] == 1
+
+    scored = response["ETag"]
+    criterion = Criterion.objects.filter(dimension__framework=godin).first()
+    CriterionScore.objects.create(assessment=assessment, criterion=criterion, evidence="Vu.")
+    assert revalidate(client, scored, framework=godin.slug).status_code == 200
