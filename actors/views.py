@@ -4,6 +4,7 @@ Contact details (contact_name, contact_email, contact_phone) are private: the qu
 never load them, so no template can show them by mistake.
 """
 
+from django.db.models import Count
 from django.views.generic import DetailView
 from django_filters.views import FilterView
 
@@ -50,7 +51,8 @@ class ActorListView(LenientPaginationMixin, FilterView):
 
 
 class ActorDetailView(DetailView):
-    """What the actor carries, funds, supports and adopts, by role, and in which régions."""
+    """What the actor carries, funds, supports and adopts, by role, and where: the régions its
+    initiatives are located in and the territories they act in."""
 
     template_name = "actors/actor_detail.html"
 
@@ -67,8 +69,21 @@ class ActorDetailView(DetailView):
         return super().get_context_data(
             roles=[item for item in group_by_role(involvements) if item[2]],
             regions=self.regions(involvements),
+            action_territories=self.action_territories(involvements),
             initiative_count=len({i.initiative_id for i in involvements}),
             **kwargs,
+        )
+
+    def action_territories(self, involvements):
+        """The territories where its initiatives act beyond their own place (a national
+        network's France), each with how many of them act there: one query."""
+        initiatives = {involvement.initiative_id for involvement in involvements}
+        if not initiatives:
+            return []
+        return (
+            Territory.objects.filter(acting_initiatives__in=initiatives)
+            .annotate(count=Count("acting_initiatives", distinct=True))
+            .order_by("-count", "name")
         )
 
     def regions(self, involvements):

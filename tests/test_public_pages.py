@@ -468,6 +468,23 @@ def test_an_actor_page_groups_what_it_does_by_role_with_places(client, directory
     assert "?role=funder&amp;actor=departement-du-pas-de-calais" in page
 
 
+def test_an_actor_page_shows_where_its_initiatives_act(
+    client, directory, territories, make_initiative
+):
+    network = make_initiative("Réseau national")
+    network.action_territories.set([territories["france"], territories["grand-est"]])
+    Involvement.objects.create(
+        initiative=network, actor=directory["macif"], role=Involvement.Role.FUNDER
+    )
+    directory["fe2i"].action_territories.set([territories["grand-est"]])
+
+    response = client.get(directory["macif"].get_absolute_url())
+
+    acting = [(t.slug, t.count) for t in response.context["action_territories"]]
+    assert acting == [("grand-est", 2), ("france", 1)]
+    assert "Territoires d'action de ses initiatives :" in response.content.decode()
+
+
 def test_an_actor_page_leaves_out_unpublished_initiatives(client, directory):
     Involvement.objects.create(
         initiative=directory["archived"], actor=directory["macif"], role=Involvement.Role.FUNDER

@@ -139,7 +139,8 @@ def test_actor_list(client, data, django_assert_num_queries):
 
 
 def test_actor_detail(client, data, django_assert_num_queries):
-    # The actor; its published involvements with initiatives and communes; the régions.
-    with django_assert_num_queries(3):
+    # The actor; its published involvements with initiatives and communes; the régions; the
+    # territories of action.
+    with django_assert_num_queries(4):
         response = client.get(data["macif"].get_absolute_url())
     assert response.context["roles"]
