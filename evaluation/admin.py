@@ -376,9 +376,9 @@ class AssessmentAdmin(admin.ModelAdmin):
 
 @admin.register(Indicator)
 class IndicatorAdmin(admin.ModelAdmin):
-    list_display = ["name", "unit", "subject", "theme", "higher_is_better"]
+    list_display = ["name", "unit", "subject", "theme", "scale", "higher_is_better"]
     list_filter = ["subject", "theme"]
-    list_select_related = ["theme"]
+    list_select_related = ["theme", "scale"]
     search_fields = ["name", "slug", "description"]
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["theme"]

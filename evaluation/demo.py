@@ -29,6 +29,7 @@ def load_demo_evaluations():
     # The grids come with the migrations; after a `flush` they are gone: ship them again
     # (only what is missing) with the migration's own function.
     import_module("evaluation.migrations.0002_shipped_grids").ship_grids(apps, None)
+    import_module("evaluation.migrations.0004_indicator_scale").set_shipped_scales(apps, None)
     link_indicator_themes(data["indicators"])
     for row in data["demo_assessments"]:
         load_assessment(row)

@@ -96,8 +96,10 @@ def import_observations(content, dry_run=False):
             (reader.line_num, _("The file is not a readable CSV: %(error)s") % {"error": error})
         )
         return result
-    indicators = Indicator.objects.in_bulk(
-        {(row.get("indicator") or "").strip() for _line, row in rows}, field_name="slug"
+    indicators = (
+        Indicator.objects.select_related("scale")
+        .prefetch_related("scale__levels")
+        .in_bulk({(row.get("indicator") or "").strip() for _line, row in rows}, field_name="slug")
     )
     initiatives = Initiative.objects.by_reference(
         {(row.get("initiative") or "").strip() for _line, row in rows}

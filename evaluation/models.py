@@ -36,6 +36,11 @@ class Scale(models.Model):
     def __str__(self):
         return self.name
 
+    def bounds(self):
+        """(lowest, highest) level value; reads prefetched levels when there are some."""
+        values = [level.value for level in self.levels.all()]
+        return min(values), max(values)
+
 
 class ScaleLevel(models.Model):
     scale = models.ForeignKey(
@@ -480,6 +485,18 @@ class Indicator(models.Model):
         blank=True,
         related_name="indicators",
     )
+    scale = models.ForeignKey(
+        Scale,
+        verbose_name=_("scale"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="indicators",
+        help_text=_(
+            "For a level on a scale (e.g. SPIRAL 1–5): values must lie between its lowest and "
+            "highest levels; averages in between are allowed."
+        ),
+    )
 
     class Meta:
         verbose_name = _("indicator")
@@ -619,4 +636,16 @@ class Observation(models.Model):
                         "indicator": self.indicator.name,
                         "subject": self.indicator.get_subject_display(),
                     },
+                )
+        if self.indicator_id and self.indicator.scale_id and self.value is not None:
+            lowest, highest = self.indicator.scale.bounds()
+            if not lowest <= self.value <= highest:
+                raise ValidationError(
+                    {
+                        "value": _(
+                            "On the scale %(scale)s, a value lies between %(lowest)s and "
+                            "%(highest)s."
+                        )
+                        % {"scale": self.indicator.scale, "lowest": lowest, "highest": highest}
+                    }
                 )

@@ -323,6 +323,18 @@ def test_a_csv_of_observations_is_imported(directory, territories):
     assert territories["bruay"].observations.get().value == Decimal("2.9")
 
 
+def test_a_csv_value_off_its_indicators_scale_is_a_row_error(territories):
+    csv = (
+        "territory,indicator,period,value,source\n"
+        "bruay-la-buissiere-62178,spiral-acces-aux-services,2020,3.4,Ateliers\n"
+        "bruay-la-buissiere-62178,spiral-acces-aux-services,2021,7,Ateliers\n"
+    )
+    result = import_observations(csv.encode())
+    assert [line for line, _message in result.errors] == [3]
+    assert "entre 1 et 5" in result.errors[0][1]
+    assert not Observation.objects.exists()
+
+
 def test_a_csv_names_initiatives_by_their_identifier_in_a_source(directory):
     directory["fe2i"].source_identifiers.create(source="transiscope", identifier="4f2a")
     csv = (

@@ -163,6 +163,29 @@ def test_an_observation_with_no_subject_is_refused(db, jobs):
         observation.save()
 
 
+@pytest.mark.parametrize(
+    ("value", "valid"), [("1", True), ("2.8", True), ("5", True), ("0", False), ("5.5", False)]
+)
+def test_a_spiral_observation_stays_within_the_spiral_scale(territories, value, valid):
+    spiral = Indicator.objects.get(slug="spiral-acces-aux-services")
+    assert spiral.scale.slug == "spiral-5"
+    start, end = Observation.year_period(2020)
+    observation = Observation(
+        indicator=spiral,
+        territory=territories["bruay"],
+        period_start=start,
+        period_end=end,
+        value=Decimal(value),
+        source="Ateliers SPIRAL",
+    )
+    if valid:
+        observation.full_clean()
+    else:
+        with pytest.raises(ValidationError) as error:
+            observation.full_clean()
+        assert "entre 1 et 5" in str(error.value)
+
+
 def test_an_observation_period_cannot_end_before_it_starts(directory, jobs):
     with pytest.raises(IntegrityError), transaction.atomic():
         Observation.objects.create(
@@ -833,8 +856,9 @@ def test_the_demo_loads_after_a_flush_that_removed_the_shipped_grids(db):
     from django.core.management import call_command
 
     Framework.objects.all().delete()
-    Scale.objects.all().delete()
     Indicator.objects.all().delete()
+    Scale.objects.all().delete()
     call_command("load_demo", verbosity=0)
     assert Framework.objects.current().count() == 3
+    assert Indicator.objects.get(slug="spiral-acces-aux-services").scale.slug == "spiral-5"
     assert Assessment.objects.published().count() >= 10
