@@ -271,7 +271,9 @@ class InitiativeQuerySet(models.QuerySet):
             ).select_related("initiative")
             # source__in × identifier__in also matches pairs nobody asked for: keep the asked.
             found.update(
-                (str(record), record.initiative) for record in records if str(record) in references
+                (record.reference, record.initiative)
+                for record in records
+                if record.reference in references
             )
         return found
 
@@ -643,4 +645,9 @@ class SourceIdentifier(models.Model):
         ]
 
     def __str__(self):
+        return self.reference
+
+    @property
+    def reference(self):
+        """How imports and searches write it: `source:identifier`."""
         return f"{self.source}:{self.identifier}"
