@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from initiatives.history import GuardedEditAdmin, HistoryAdmin
+
 from .models import Actor, Involvement
 
 
@@ -13,7 +15,7 @@ class InvolvementInline(admin.TabularInline):
 
 
 @admin.register(Actor)
-class ActorAdmin(admin.ModelAdmin):
+class ActorAdmin(GuardedEditAdmin):
     # A website typed without a scheme is taken as https (Django 6's default).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "kind", "sector", "territory", "updated_at"]
@@ -40,7 +42,7 @@ class ActorAdmin(admin.ModelAdmin):
 
 
 @admin.register(Involvement)
-class InvolvementAdmin(admin.ModelAdmin):
+class InvolvementAdmin(HistoryAdmin):
     list_display = ["initiative", "actor", "role", "taker_kind", "start_year", "amount"]
     list_filter = ["role", "taker_kind"]
     list_select_related = ["initiative", "actor"]

@@ -1,3 +1,4 @@
+import reversion
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -5,7 +6,13 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from initiatives.models import Initiative, Territory
+from initiatives.models import (
+    ChecksMirroredInClean,
+    Initiative,
+    RemembersLoadedValues,
+    Territory,
+    count_edit,
+)
 
 
 class ActorKind(models.TextChoices):
@@ -49,7 +56,8 @@ class ActorQuerySet(models.QuerySet):
         )
 
 
-class Actor(models.Model):
+@reversion.register()
+class Actor(ChecksMirroredInClean, RemembersLoadedValues, models.Model):
     Kind = ActorKind
     Sector = Sector
 
@@ -73,6 +81,8 @@ class Actor(models.Model):
     contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # See Initiative.edit_count.
+    edit_count = models.PositiveIntegerField(default=0, editable=False)
 
     objects = ActorQuerySet.as_manager()
 
@@ -91,8 +101,19 @@ class Actor(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        count_edit(self, kwargs)
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("actor_detail", args=[self.slug])
+
+    def named_initiatives(self):
+        """The initiatives whose search documents hold this actor's name, after a rename
+        (initiatives/freshness.py asks)."""
+        if not self.has_changed("name"):
+            return []
+        return self.involvements.values_list("initiative_id", flat=True)
 
 
 class InvolvementQuerySet(models.QuerySet):
@@ -129,7 +150,8 @@ class TakerKind(models.TextChoices):
     BENEFICIARY = "beneficiary", _("benefits from it")
 
 
-class Involvement(models.Model):
+@reversion.register()
+class Involvement(ChecksMirroredInClean, models.Model):
     """An actor's role in an initiative, after the RQIS's four roles."""
 
     Role = Role

@@ -11,6 +11,8 @@ class AdminConfig(SimpleAdminConfig):
     leaflet.admin imports GeoDjango, which needs the GDAL library we do not install.
     """
 
+    default_site = "config.admin_site.EssaimAdminSite"
+
     def ready(self):
         super().ready()
         for app_config in apps.get_app_configs():

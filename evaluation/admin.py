@@ -10,8 +10,8 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from initiatives.admin import InitiativeAdmin
 from initiatives.curators import CURATORS_GROUP
+from initiatives.history import GuardedEditAdmin, record_bulk_action
 from initiatives.models import Initiative
 
 from .forms import (
@@ -199,7 +199,7 @@ class DimensionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(admin.ModelAdmin):
+class AssessmentAdmin(GuardedEditAdmin):
     """Two steps: choose an initiative and a grid, then score every criterion of that grid."""
 
     list_display = ["initiative", "framework", "date", "method", "status"]
@@ -334,14 +334,9 @@ class AssessmentAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Publish the selected assessments"), permissions=["change"])
     def publish(self, request, queryset):
-        published, incomplete = 0, []
-        for assessment in queryset.select_related("initiative", "framework"):
-            if assessment.unscored_criteria().exists():
-                incomplete.append(str(assessment))
-                continue
-            assessment.status = Assessment.Status.PUBLISHED
-            assessment.save(update_fields=["status", "updated_at"])
-            published += 1
+        record_bulk_action(request, _("Published by a bulk action."))
+        incomplete = [str(a) for a in queryset.exclude(pk__in=queryset.complete().values("pk"))]
+        published = queryset.publish()
         if published:
             self.message_user(
                 request,
@@ -363,7 +358,8 @@ class AssessmentAdmin(admin.ModelAdmin):
         description=_("Unpublish the selected assessments (back to draft)"), permissions=["change"]
     )
     def unpublish(self, request, queryset):
-        count = queryset.update(status=Assessment.Status.DRAFT)
+        record_bulk_action(request, _("Unpublished by a bulk action."))
+        count = queryset.unpublish()
         self.message_user(
             request,
             ngettext(
@@ -403,24 +399,6 @@ class ObservationInline(admin.TabularInline):
         # Evaluated once here, the choices are copied into each row instead of queried per row.
         field.choices = list(field.choices)
         return field
-
-
-# Observations are entered on the initiative's page: extend the directory's admin from here,
-# so that the initiatives app does not depend on the evaluation app.
-admin.site.unregister(Initiative)
-
-
-@admin.register(Initiative)
-class InitiativeWithObservationsAdmin(InitiativeAdmin):
-    inlines = [*InitiativeAdmin.inlines, ObservationInline]
-
-    def get_inline_instances(self, request, obj=None):
-        # Figures come once the initiative exists: the add page stays the directory's own.
-        return [
-            inline
-            for inline in super().get_inline_instances(request, obj)
-            if obj is not None or not isinstance(inline, ObservationInline)
-        ]
 
 
 @admin.register(Observation)

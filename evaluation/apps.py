@@ -7,6 +7,12 @@ class EvaluationConfig(AppConfig):
     verbose_name = _("Evaluation")
 
     def ready(self):
-        from . import signals
+        from initiatives import freshness, history
 
-        signals.connect()
+        from .models import Assessment
+
+        # Grids, assessments and figures are all public: every write bumps the version. None
+        # is copied into a search document.
+        for model in self.get_models():
+            freshness.watch(model)
+        history.keep_counting_edits(Assessment)

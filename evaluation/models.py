@@ -7,6 +7,7 @@ it (Framework.revise), so past assessments keep showing what the assessor actual
 
 import datetime
 
+import reversion
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -16,7 +17,8 @@ from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from initiatives.models import Initiative, Territory, Theme
+from initiatives import freshness
+from initiatives.models import ChecksMirroredInClean, Initiative, Territory, Theme, count_edit
 
 from .charts import format_number
 
@@ -312,6 +314,30 @@ class AssessmentQuerySet(models.QuerySet):
             .order_by()
         )
 
+    def complete(self):
+        """Assessments whose every criterion is scored (a level, or not applicable)."""
+        unscored = Criterion.objects.filter(dimension__framework=OuterRef("framework")).exclude(
+            Exists(
+                CriterionScore.objects.filter(
+                    criterion=OuterRef("pk"), assessment=OuterRef(OuterRef("pk"))
+                )
+            )
+        )
+        return self.filter(~Exists(unscored))
+
+    def for_history(self):
+        """With what a version in the history holds: the scores (one more query)."""
+        return self.prefetch_related("scores")
+
+    def publish(self):
+        """Publish the complete ones (a draft may lack scores, a publication not)."""
+        return freshness.update_in_bulk(
+            self.complete(), "initiative_id", status=Assessment.Status.PUBLISHED
+        )
+
+    def unpublish(self):
+        return freshness.update_in_bulk(self, "initiative_id", status=Assessment.Status.DRAFT)
+
     def with_dimension_score_at_least(self, dimension_code, minimum, framework_slug=None):
         """Assessments whose score on the dimension with this code reaches the minimum.
 
@@ -327,7 +353,8 @@ class AssessmentQuerySet(models.QuerySet):
         return self.filter(pk__in=scores.values("assessment"))
 
 
-class Assessment(models.Model):
+@reversion.register(follow=["scores"])
+class Assessment(ChecksMirroredInClean, models.Model):
     """An initiative assessed with one version of a grid, criterion by criterion."""
 
     Method = AssessmentMethod
@@ -365,6 +392,8 @@ class Assessment(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # See Initiative.edit_count.
+    edit_count = models.PositiveIntegerField(default=0, editable=False)
 
     objects = AssessmentQuerySet.as_manager()
 
@@ -388,6 +417,10 @@ class Assessment(models.Model):
     def __str__(self):
         return f"{self.initiative} — {self.framework} — {date_format(self.date)}"
 
+    def save(self, *args, **kwargs):
+        count_edit(self, kwargs)
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("assessment_detail", args=[self.initiative.slug, self.pk])
 
@@ -405,6 +438,7 @@ class Assessment(models.Model):
         )
 
 
+@reversion.register()
 class CriterionScore(models.Model):
     """The level given to one criterion, and the evidence behind it.
 
@@ -512,6 +546,7 @@ class Indicator(models.Model):
         return f"{self.name} ({self.unit})"
 
 
+@reversion.register()
 class Observation(models.Model):
     """One value of an indicator, for an initiative or a territory, over a period.
 

@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db import models
 from django.db.models import Count, OuterRef
@@ -9,13 +10,15 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from actors.models import Involvement
+from evaluation.admin import ObservationInline
 
+from .history import GuardedEditAdmin, HistoryAdmin, record_bulk_action
 from .models import Initiative, SourceIdentifier, Territory, Theme
 from .widgets import LocationPickerWidget
 
 
 @admin.register(Territory)
-class TerritoryAdmin(admin.ModelAdmin):
+class TerritoryAdmin(HistoryAdmin):
     list_display = ["name", "kind", "code", "parent", "children_link"]
     list_filter = ["kind", "country"]
     list_select_related = ["parent"]
@@ -50,7 +53,7 @@ class TerritoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Theme)
-class ThemeAdmin(admin.ModelAdmin):
+class ThemeAdmin(HistoryAdmin):
     list_display = ["name", "parent", "color", "position"]
     list_editable = ["position"]
     list_filter = [("parent", admin.RelatedOnlyFieldListFilter)]
@@ -99,6 +102,24 @@ class TopLevelThemeListFilter(admin.SimpleListFilter):
         return queryset.filter(pk__in=themed.values("pk"))
 
 
+class StaleListFilter(admin.SimpleListFilter):
+    title = _("to review")
+    parameter_name = "stale"
+
+    def lookups(self, request, model_admin):
+        return [
+            (
+                "yes",
+                _("Not updated for %(days)d days") % {"days": settings.STALE_AFTER_DAYS},
+            )
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.stale()
+        return queryset
+
+
 class InvolvementInline(admin.TabularInline):
     model = Involvement
     autocomplete_fields = ["actor"]
@@ -121,12 +142,19 @@ class InitiativeAdminForm(forms.ModelForm):
 
 
 @admin.register(Initiative)
-class InitiativeAdmin(admin.ModelAdmin):
+class InitiativeAdmin(GuardedEditAdmin):
     form = InitiativeAdminForm
     # A website typed without a scheme is taken as https (Django 6's default).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "status", "stage", "commune", "year_started", "updated_at"]
-    list_filter = ["status", "stage", TopLevelThemeListFilter, RegionListFilter, "legal_form"]
+    list_filter = [
+        "status",
+        StaleListFilter,
+        "stage",
+        TopLevelThemeListFilter,
+        RegionListFilter,
+        "legal_form",
+    ]
     list_select_related = ["commune"]
     search_fields = [
         "name",
@@ -140,7 +168,7 @@ class InitiativeAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["published_at", "created_at", "updated_at"]
     date_hierarchy = "updated_at"
-    inlines = [InvolvementInline, SourceIdentifierInline]
+    inlines = [InvolvementInline, SourceIdentifierInline, ObservationInline]
     actions = ["publish", "unpublish", "archive"]
     save_on_top = True
     fieldsets = [
@@ -180,8 +208,17 @@ class InitiativeAdmin(admin.ModelAdmin):
                 return queryset.filter(pk__in=[i.pk for i in found.values()]), False
         return super().get_search_results(request, queryset, search_term)
 
+    def get_inline_instances(self, request, obj=None):
+        # Figures come once the initiative exists: the add page is the directory's own.
+        return [
+            inline
+            for inline in super().get_inline_instances(request, obj)
+            if obj is not None or not isinstance(inline, ObservationInline)
+        ]
+
     @admin.action(description=_("Publish the selected initiatives"), permissions=["change"])
     def publish(self, request, queryset):
+        record_bulk_action(request, _("Published by a bulk action."))
         count = queryset.publish()
         message = ngettext(
             "%(count)d initiative published.", "%(count)d initiatives published.", count
@@ -192,6 +229,7 @@ class InitiativeAdmin(admin.ModelAdmin):
         description=_("Unpublish the selected initiatives (back to draft)"), permissions=["change"]
     )
     def unpublish(self, request, queryset):
+        record_bulk_action(request, _("Unpublished by a bulk action."))
         count = queryset.unpublish()
         message = ngettext(
             "%(count)d initiative unpublished.", "%(count)d initiatives unpublished.", count
@@ -200,6 +238,7 @@ class InitiativeAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Archive the selected initiatives"), permissions=["change"])
     def archive(self, request, queryset):
+        record_bulk_action(request, _("Archived by a bulk action."))
         count = queryset.archive()
         message = ngettext(
             "%(count)d initiative archived.", "%(count)d initiatives archived.", count

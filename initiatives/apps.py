@@ -7,8 +7,12 @@ class InitiativesConfig(AppConfig):
     verbose_name = _("Initiatives")
 
     def ready(self):
-        from . import signals
-        from .search import connect_signals
+        from . import freshness, history
+        from .models import Initiative, Territory, Theme
 
-        connect_signals()
-        signals.connect()
+        freshness.watch(Initiative, lambda initiative: [initiative.pk])
+        freshness.watch(Territory, Territory.named_initiatives)
+        freshness.watch(Theme)
+        freshness.watch_m2m(Initiative.themes)
+        freshness.watch_m2m(Initiative.action_territories)
+        history.keep_counting_edits(Initiative)

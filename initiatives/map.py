@@ -11,13 +11,11 @@ import math
 from operator import itemgetter
 
 from django import forms
-from django.db.models import Count, F, Max
+from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from leaflet import app_settings as leaflet_settings
-
-from .models import Initiative
 
 MAX_ZOOM = 20
 # From street level on, every initiative is its own feature: no clustering at all.
@@ -114,16 +112,9 @@ def error_messages(*forms_with_errors):
     return errors
 
 
-def data_version():
-    """What published map data looks like right now, in one query: the last change and the
-    count of published initiatives. Unpublishing or deleting changes one or the other."""
-    return Initiative.objects.published().aggregate(
-        last_change=Max("updated_at"), count=Count("pk")
-    )
-
-
 def etag_for(version, full_path):
-    fingerprint = f"{FORMAT_VERSION}|{version['last_change']}|{version['count']}|{full_path}"
+    """The ETag of a map answer: the directory version (DirectoryVersion) and the request."""
+    fingerprint = f"{FORMAT_VERSION}|{version}|{full_path}"
     return f'"{hashlib.sha256(fingerprint.encode()).hexdigest()[:32]}"'
 
 

@@ -15,7 +15,7 @@ from django.views.generic import TemplateView
 
 from . import map as map_data
 from .filters import InitiativeFilter
-from .models import Initiative, Territory, Theme
+from .models import DirectoryVersion, Initiative, Territory, Theme
 
 # Shared caches may keep an answer this long; after that they revalidate with the ETag.
 CACHE_SECONDS = 60
@@ -33,11 +33,10 @@ def bad_request(errors):
 
 
 def cached_geojson(request, build):
-    """Answer 304 when the published data has not changed since the client's copy, else the
-    GeoJSON that build() returns; one query decides (see map.data_version)."""
-    # No Last-Modified: the latest change among published initiatives goes back in time when
-    # the latest one is unpublished or deleted, which would answer 304 for changed data.
-    etag = map_data.etag_for(map_data.data_version(), request.get_full_path())
+    """Answer 304 when the directory has not changed since the client's copy, else the
+    GeoJSON that build() returns; one primary-key lookup decides (DirectoryVersion)."""
+    # No Last-Modified: the version says whether anything changed, not when.
+    etag = map_data.etag_for(DirectoryVersion.current(), request.get_full_path())
     response = get_conditional_response(request, etag=etag)
     if response is None:
         response = JsonResponse(

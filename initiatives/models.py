@@ -1,16 +1,20 @@
+import datetime
 import math
+import time
 
+import reversion
+from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models, transaction
-from django.db.models import Avg, Count, F, Max, Min, Q
+from django.db.models import Avg, CheckConstraint, Count, F, Max, Min, Q
 from django.db.models.functions import Coalesce, Concat, Floor, Now, StrIndex, Substr
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import search
+from . import freshness, search
 
 LATITUDE_VALIDATORS = [MinValueValidator(-90), MaxValueValidator(90)]
 LONGITUDE_VALIDATORS = [MinValueValidator(-180), MaxValueValidator(180)]
@@ -35,6 +39,62 @@ def coordinate_constraints(prefix):
     ]
 
 
+class ChecksMirroredInClean:
+    """For models whose check constraints are all mirrored by field validators and clean().
+
+    Django validates every CheckConstraint of a form's model with a query of its own, inside
+    a savepoint in a transaction: three queries per constraint, fifteen per involvement row of
+    the initiative form. The mirrors give readable messages; the database still enforces the
+    constraints on every write. Unique constraints are still validated here.
+    """
+
+    def get_constraints(self):
+        return [
+            (model, [c for c in constraints if not isinstance(c, CheckConstraint)])
+            for model, constraints in super().get_constraints()
+        ]
+
+
+class RemembersLoadedValues:
+    """Keeps the values a row had when it was read, to tell what a save changes."""
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance.loaded_values = dict(zip(field_names, values, strict=True))
+        return instance
+
+    def has_changed(self, *fields):
+        """Whether one of these fields differs from the row as it was read (True for a row
+        that was not read from the database)."""
+        loaded = getattr(self, "loaded_values", {})
+        return any(field not in loaded or loaded[field] != getattr(self, field) for field in fields)
+
+
+class DirectoryVersion(models.Model):
+    """One row: a number bumped once per committed transaction that changes what the public
+    sees (initiatives/freshness.py). The map's ETag and the cache keys read it, a primary-key
+    lookup instead of a scan of the initiatives."""
+
+    number = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self):
+        return str(self.number)
+
+    @classmethod
+    def current(cls, using="default"):
+        return cls.objects.using(using).filter(pk=1).values_list("number", flat=True).first() or 0
+
+    @classmethod
+    def bump(cls, using="default"):
+        if not cls.objects.using(using).filter(pk=1).update(number=F("number") + 1):
+            # The row is gone (`manage.py flush`): start again from a number never used, so
+            # that no client's ETag for the old data matches.
+            cls.objects.using(using).get_or_create(
+                pk=1, defaults={"number": time.time_ns() // 1000}
+            )
+
+
 class TerritoryQuerySet(models.QuerySet):
     def subtree_of(self, territory):
         """The territory and everything below it, in one indexed prefix query."""
@@ -57,7 +117,8 @@ class TerritoryKind(models.TextChoices):
     STATE = "state", _("state")
 
 
-class Territory(models.Model):
+@reversion.register()
+class Territory(RemembersLoadedValues, models.Model):
     Kind = TerritoryKind
 
     name = models.CharField(_("name"), max_length=200)
@@ -127,14 +188,10 @@ class Territory(models.Model):
         self.path = self.computed_path()
         self.depth = self.path.count("/") - 1
         with transaction.atomic():
-            super().save(*args, **kwargs)
+            # Descendants first: what the save announces (freshness) is read below the new path.
             if old_path and old_path != self.path:
                 self.move_descendants(old_path)
-            if old_path:
-                # Their pages and map answers name this place, or filter on its subtree.
-                Initiative.objects.filter(
-                    Q(commune__path__startswith=self.path) | Q(action_territories=self)
-                ).touch()
+            super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("territory_detail", args=[self.slug])
@@ -148,7 +205,21 @@ class Territory(models.Model):
         return ["/".join(segments[: i + 1]) + "/" for i in range(len(segments))]
 
     def computed_path(self):
-        return (self.parent.path if self.parent else "") + self.slug + "/"
+        return self.path_below(self.parent, self.slug)
+
+    @staticmethod
+    def path_below(parent, slug):
+        """The materialised path of a territory with this slug under this parent (or None)."""
+        return (parent.path if parent else "") + slug + "/"
+
+    def named_initiatives(self):
+        """The initiatives whose search documents hold this place's name: located below it or
+        acting in it (initiatives/freshness.py asks after a rename or a move)."""
+        if not self.has_changed("name", "path"):
+            return []
+        return Initiative.objects.filter(
+            Q(commune__path__startswith=self.path) | Q(action_territories=self)
+        ).values_list("pk", flat=True)
 
     def move_descendants(self, old_path):
         """Rewrite the paths below this territory after it was renamed or moved."""
@@ -200,6 +271,7 @@ class ThemeQuerySet(models.QuerySet):
         return top_level
 
 
+@reversion.register()
 class Theme(models.Model):
     name = models.CharField(_("name"), max_length=120)
     slug = models.SlugField(_("slug"), max_length=120, unique=True)
@@ -300,9 +372,6 @@ class InitiativeQuerySet(models.QuerySet):
         """Initiatives matching a visitor's words, best first (see initiatives/search.py)."""
         return search.search(self, text)
 
-    def refresh_search_documents(self):
-        return search.refresh_search_documents(self)
-
     def with_card_data(self):
         """What an initiative card shows: the commune and the themes (one more query)."""
         return (
@@ -399,23 +468,32 @@ class InitiativeQuerySet(models.QuerySet):
             )
         )
 
-    def publish(self):
-        return self.update(
-            status=Initiative.Status.PUBLISHED,
-            published_at=Coalesce("published_at", Now()),
-            updated_at=timezone.now(),
+    def stale(self):
+        """Published initiatives not updated for STALE_AFTER_DAYS: curators should review them."""
+        limit = timezone.now() - datetime.timedelta(days=settings.STALE_AFTER_DAYS)
+        return self.published().filter(updated_at__lt=limit)
+
+    def for_history(self):
+        """With what a version in the history holds: themes, territories of action,
+        involvements and source identifiers (four queries, however many initiatives)."""
+        return self.prefetch_related(
+            "themes", "action_territories", "involvements", "source_identifiers"
         )
 
-    def touch(self):
-        """Mark these initiatives as changed: what the public sees of them (a funder, a theme's
-        colour, a place) changed in another table. Map ETags follow updated_at."""
-        return self.update(updated_at=timezone.now())
+    # A change of status leaves updated_at alone: it dates the initiative's content.
+    def publish(self):
+        return freshness.update_in_bulk(
+            self,
+            "pk",
+            status=Initiative.Status.PUBLISHED,
+            published_at=Coalesce("published_at", Now()),
+        )
 
     def unpublish(self):
-        return self.update(status=Initiative.Status.DRAFT, updated_at=timezone.now())
+        return freshness.update_in_bulk(self, "pk", status=Initiative.Status.DRAFT)
 
     def archive(self):
-        return self.update(status=Initiative.Status.ARCHIVED, updated_at=timezone.now())
+        return freshness.update_in_bulk(self, "pk", status=Initiative.Status.ARCHIVED)
 
 
 class InitiativeStatus(models.TextChoices):
@@ -454,7 +532,10 @@ class LegalForm(models.TextChoices):
     QC_MUTUAL = "qc_mutual", _("mutuelle (Québec)")
 
 
-class Initiative(models.Model):
+@reversion.register(
+    follow=["involvements", "source_identifiers"], exclude=["search_document", "search_vector"]
+)
+class Initiative(ChecksMirroredInClean, models.Model):
     Status = InitiativeStatus
     Stage = Stage
     LegalForm = LegalForm
@@ -520,9 +601,14 @@ class Initiative(models.Model):
     )
     published_at = models.DateTimeField(_("first published"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # When the initiative's own record was last saved: its public page shows it as the date
+    # of the last update. Changes elsewhere (a theme's colour, a place's name) leave it alone.
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Saves and bulk updates so far: an edit form opened before the last one is refused
+    # (initiatives/history.py).
+    edit_count = models.PositiveIntegerField(default=0, editable=False)
 
-    # Maintained by refresh_search_document(): see initiatives/search.py.
+    # Maintained by initiatives/freshness.py after each write: see initiatives/search.py.
     search_document = models.TextField(editable=False, blank=True, default="")
     search_vector = models.GeneratedField(
         expression=search.search_vector_expression(),
@@ -576,7 +662,7 @@ class Initiative(models.Model):
                 fields=["status", "longitude", "latitude"], name="initiative_status_point"
             ),
             models.Index(fields=["stage"], name="initiative_stage"),
-            # The map's ETag: the latest change among published initiatives.
+            # Stale entries: published initiatives not updated since a date.
             models.Index(fields=["status", "updated_at"], name="initiative_status_updated"),
         ]
 
@@ -586,8 +672,8 @@ class Initiative(models.Model):
     def save(self, *args, **kwargs):
         if self.status == self.Status.PUBLISHED and self.published_at is None:
             self.published_at = timezone.now()
+        count_edit(self, kwargs)
         super().save(*args, **kwargs)
-        self.refresh_search_document()
 
     def get_absolute_url(self):
         return reverse("initiative_detail", args=[self.slug])
@@ -602,9 +688,12 @@ class Initiative(models.Model):
     def is_public(self):
         return self.status == self.Status.PUBLISHED
 
-    def refresh_search_document(self):
-        """Rebuild the stored search document (five queries and an update)."""
-        Initiative.objects.filter(pk=self.pk).refresh_search_documents()
+
+def count_edit(instance, save_kwargs):
+    """Count one more edit of a row with an `edit_count`, from its save() method."""
+    instance.edit_count += 1
+    if save_kwargs.get("update_fields") is not None:
+        save_kwargs["update_fields"] = {*save_kwargs["update_fields"], "edit_count"}
 
 
 def is_curator(user):
@@ -612,6 +701,7 @@ def is_curator(user):
     return user.is_authenticated and user.is_staff and user.has_perm("initiatives.view_initiative")
 
 
+@reversion.register()
 class SourceIdentifier(models.Model):
     """An initiative's identifier in another directory or in a curator's spreadsheet.
 

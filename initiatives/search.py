@@ -2,11 +2,9 @@
 
 Every initiative stores a search document (`Initiative.search_document`): its own texts, the
 names of its places (commune and the territories above it, territories of action) and the
-names of its actors, lower-cased and without accents. It is rebuilt by
-`Initiative.refresh_search_document()`, which `Initiative.save()` calls, and by the signal
-receivers below when an involvement, a territory of action, an actor's name or a territory's
-name changes. Bulk writes (`QuerySet.update`, `bulk_create`) skip both: follow them with
-`Initiative.objects.filter(...).refresh_search_documents()`.
+names of its actors, lower-cased and without accents. initiatives/freshness.py rebuilds it
+when a transaction that changed any of these commits; bulk writes call
+`freshness.directory_changed(initiative_ids)`.
 
 - On PostgreSQL, a stored generated column `search_vector` weighs the name (A), the summary (B)
   and the document (C) with the `french_unaccent` configuration (French stemming after
@@ -35,7 +33,7 @@ from django.db.models import (
 )
 
 SEARCH_CONFIG = "french_unaccent"
-BATCH_SIZE = 500
+BATCH_SIZE = 1000
 # Shorter queries ("le", "de") would find similar words in every document.
 MIN_TYPO_LENGTH = 4
 # A quoted phrase or an excluded word ("-paris") asks for exactly that: no typo fallback.
@@ -178,82 +176,21 @@ def build_search_documents(initiatives):
     return documents
 
 
-def refresh_search_documents(initiatives):
-    """Rebuild and store the search documents of these initiatives, by batches."""
-    pks = list(initiatives.order_by().values_list("pk", flat=True))
-    model = initiatives.model
+def refresh_search_documents(initiatives, pks):
+    """Rebuild and store the search documents of the initiatives with these pks, by batches
+    of BATCH_SIZE: six queries a batch. `initiatives` is the model's manager."""
+    pks = list(pks)
     for start in range(0, len(pks), BATCH_SIZE):
-        documents = build_search_documents(
-            model._base_manager.filter(pk__in=pks[start:][:BATCH_SIZE])
-        )
-        model._base_manager.bulk_update(
-            [model(pk=pk, search_document=document) for pk, document in documents.items()],
+        documents = build_search_documents(initiatives.filter(pk__in=pks[start:][:BATCH_SIZE]))
+        initiatives.bulk_update(
+            [
+                initiatives.model(pk=pk, search_document=document)
+                for pk, document in documents.items()
+            ],
             ["search_document"],
         )
-    return len(pks)
 
 
 def _ancestor_paths(path):
     segments = path.rstrip("/").split("/")
     return ["/".join(segments[: depth + 1]) + "/" for depth in range(len(segments))]
-
-
-def connect_signals():
-    """Keep search documents fresh when what they copy from other tables changes."""
-    from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
-
-    from actors.models import Actor, Involvement
-
-    from .models import Initiative, Territory
-
-    post_save.connect(_involvement_changed, sender=Involvement, dispatch_uid="search_involvement")
-    post_delete.connect(
-        _involvement_changed, sender=Involvement, dispatch_uid="search_involvement_deleted"
-    )
-    m2m_changed.connect(
-        _action_territories_changed,
-        sender=Initiative.action_territories.through,
-        dispatch_uid="search_action_territories",
-    )
-    for model in (Actor, Territory):
-        pre_save.connect(_remember_name, sender=model, dispatch_uid=f"search_{model.__name__}_pre")
-        post_save.connect(_name_changed, sender=model, dispatch_uid=f"search_{model.__name__}")
-
-
-def _initiatives():
-    from .models import Initiative
-
-    return Initiative.objects
-
-
-def _involvement_changed(sender, instance, **kwargs):
-    _initiatives().filter(pk=instance.initiative_id).refresh_search_documents()
-
-
-def _action_territories_changed(sender, instance, action, reverse, pk_set, **kwargs):
-    if action not in ("post_add", "post_remove", "post_clear"):
-        return
-    if not reverse:
-        _initiatives().filter(pk=instance.pk).refresh_search_documents()
-    elif pk_set:
-        _initiatives().filter(pk__in=pk_set).refresh_search_documents()
-
-
-def _remember_name(sender, instance, **kwargs):
-    if instance.pk:
-        instance._name_before_save = (
-            sender._base_manager.filter(pk=instance.pk).values_list("name", flat=True).first()
-        )
-
-
-def _name_changed(sender, instance, created, **kwargs):
-    if created or getattr(instance, "_name_before_save", instance.name) == instance.name:
-        return
-    initiatives = _initiatives()
-    if sender.__name__ == "Actor":
-        affected = initiatives.filter(involvements__actor=instance)
-    else:
-        affected = initiatives.filter(
-            Q(commune__path__startswith=instance.path) | Q(action_territories=instance)
-        )
-    affected.distinct().refresh_search_documents()

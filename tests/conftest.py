@@ -1,5 +1,6 @@
 """Shared fixtures: a small real territory tree, themes, actors and initiatives."""
 
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -70,32 +71,42 @@ def themes(db):
 
 
 @pytest.fixture
-def make_initiative(db):
+def commit(django_capture_on_commit_callbacks):
+    """`with commit(): <writes>` runs what the writes left for their commit: the test's own
+    transaction never commits, and the directory's freshness (initiatives/freshness.py)
+    waits for the commit."""
+    return partial(django_capture_on_commit_callbacks, execute=True)
+
+
+@pytest.fixture
+def make_initiative(db, commit):
     def make(name, status=Initiative.Status.PUBLISHED, themes=(), **fields):
         from django.utils.text import slugify
 
         fields.setdefault("slug", slugify(name))
         fields.setdefault("summary", f"Résumé de {name}")
-        initiative = Initiative.objects.create(name=name, status=status, **fields)
-        initiative.themes.set(themes)
+        with commit():
+            initiative = Initiative.objects.create(name=name, status=status, **fields)
+            initiative.themes.set(themes)
         return initiative
 
     return make
 
 
 @pytest.fixture
-def make_actor(db):
+def make_actor(db, commit):
     def make(name, kind=Actor.Kind.ASSOCIATION, sector=Actor.Sector.ESS, **fields):
         from django.utils.text import slugify
 
         fields.setdefault("slug", slugify(name))
-        return Actor.objects.create(name=name, kind=kind, sector=sector, **fields)
+        with commit():
+            return Actor.objects.create(name=name, kind=kind, sector=sector, **fields)
 
     return make
 
 
 @pytest.fixture
-def directory(territories, themes, make_initiative, make_actor):
+def directory(territories, themes, make_initiative, make_actor, commit):
     """Two published initiatives, one draft and one archived, with actors in all four roles."""
     maison = make_initiative(
         "Maison des échanges",
@@ -127,16 +138,18 @@ def directory(territories, themes, make_initiative, make_actor):
     macif = make_actor("Fondation Macif", kind=Actor.Kind.FOUNDATION)
     godin = make_actor("Institut Godin", kind=Actor.Kind.RESEARCH)
     association = make_actor("Association Maison des échanges")
-    Involvement.objects.create(initiative=maison, actor=association, role=Involvement.Role.CARRIER)
-    Involvement.objects.create(initiative=maison, actor=departement, role=Involvement.Role.FUNDER)
-    Involvement.objects.create(initiative=fe2i, actor=macif, role=Involvement.Role.FUNDER)
-    Involvement.objects.create(initiative=maison, actor=godin, role=Involvement.Role.SUPPORT)
-    Involvement.objects.create(
-        initiative=fe2i,
-        actor=departement,
-        role=Involvement.Role.TAKER,
-        taker_kind=Involvement.TakerKind.ADOPTER,
-    )
+    Role = Involvement.Role
+    with commit():
+        Involvement.objects.create(initiative=maison, actor=association, role=Role.CARRIER)
+        Involvement.objects.create(initiative=maison, actor=departement, role=Role.FUNDER)
+        Involvement.objects.create(initiative=fe2i, actor=macif, role=Role.FUNDER)
+        Involvement.objects.create(initiative=maison, actor=godin, role=Role.SUPPORT)
+        Involvement.objects.create(
+            initiative=fe2i,
+            actor=departement,
+            role=Role.TAKER,
+            taker_kind=Involvement.TakerKind.ADOPTER,
+        )
     return {
         "maison": maison,
         "fe2i": fe2i,

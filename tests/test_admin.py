@@ -210,6 +210,7 @@ def test_an_identifier_taken_in_a_source_is_a_form_error(curator_client, directo
             "slug": maison.slug,
             "status": maison.status,
             "summary": maison.summary,
+            "loaded_edit_count": maison.edit_count,
             "involvements-TOTAL_FORMS": "0",
             "involvements-INITIAL_FORMS": "0",
             "source_identifiers-TOTAL_FORMS": "1",

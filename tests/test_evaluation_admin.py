@@ -144,7 +144,9 @@ def test_a_curator_saves_a_draft_then_publishes_it(curator_client, curator, dire
     assert re.search(rf'name="{level_field}".*?<option value="3" selected>', page, re.S)
 
     # Publishing with unscored criteria is refused, criterion by criterion.
-    data = assessment_data(directory["maison"], godin, partial, status="published")
+    data = assessment_data(
+        directory["maison"], godin, partial, status="published", loaded_edit_count=1
+    )
     response = curator_client.post(change_url, data)
     assert response.status_code == 200
     assert "avant de publier" in response.content.decode()
@@ -152,7 +154,9 @@ def test_a_curator_saves_a_draft_then_publishes_it(curator_client, curator, dire
     assert assessment.status == "draft"
 
     complete = {criterion.code: "2" for criterion in criteria}
-    data = assessment_data(directory["maison"], godin, complete, status="published")
+    data = assessment_data(
+        directory["maison"], godin, complete, status="published", loaded_edit_count=1
+    )
     assert curator_client.post(change_url, data).status_code == 302
     assessment.refresh_from_db()
     assert assessment.status == "published"
@@ -178,7 +182,7 @@ def test_clearing_a_level_removes_that_score(curator_client, directory, godin):
     assessment = Assessment.objects.get()
     curator_client.post(
         reverse("admin:evaluation_assessment_change", args=[assessment.pk]),
-        assessment_data(directory["maison"], godin, {criteria[0].code: "1"}),
+        assessment_data(directory["maison"], godin, {criteria[0].code: "1"}, loaded_edit_count=1),
     )
     assert [s.criterion_id for s in assessment.scores.all()] == [criteria[0].pk]
 
@@ -238,6 +242,7 @@ def test_observations_are_entered_on_the_initiative_page(curator_client, directo
             "slug": fe2i.slug,
             "status": fe2i.status,
             "summary": fe2i.summary,
+            "loaded_edit_count": fe2i.edit_count,
             "involvements-TOTAL_FORMS": "0",
             "involvements-INITIAL_FORMS": "0",
             "source_identifiers-TOTAL_FORMS": "0",

@@ -396,10 +396,11 @@ def test_the_etag_depends_on_the_query(client, directory):
     ],
     ids=["edited", "unpublished", "published", "deleted"],
 )
-def test_the_etag_changes_when_published_data_changes(client, directory, change):
+def test_the_etag_changes_when_published_data_changes(client, directory, change, commit):
     before = map_api(client)["ETag"]
 
-    change(directory)
+    with commit():
+        change(directory)
 
     assert map_api(client)["ETag"] != before
     response = client.get(

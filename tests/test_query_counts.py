@@ -28,12 +28,20 @@ ALL_FILTERS = {
 
 
 @pytest.fixture(params=["small", "crowded"])
-def data(request, directory, territories, themes, make_initiative, make_actor):
+def data(request, directory, territories, themes, make_initiative, make_actor, commit):
+    with commit():
+        add_network_and_crowd(
+            request.param, directory, territories, themes, make_initiative, make_actor
+        )
+    return directory
+
+
+def add_network_and_crowd(size, directory, territories, themes, make_initiative, make_actor):
     directory["fe2i"].legal_form = Initiative.LegalForm.SCIC
     directory["fe2i"].save()
     network = make_initiative("Réseau national", themes=[themes["circular"]])
     network.action_territories.add(territories["france"])
-    if request.param == "crowded":
+    if size == "crowded":
         places = [territories["bruay"], territories["florange"]]
         theme_list = list(themes.values())
         stages = list(Initiative.Stage)
@@ -59,7 +67,6 @@ def data(request, directory, territories, themes, make_initiative, make_actor):
             Involvement.objects.create(
                 initiative=directory["maison"], actor=actor, role=Involvement.Role.SUPPORT
             )
-    return directory
 
 
 def test_home(client, data, django_assert_num_queries):

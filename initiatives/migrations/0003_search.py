@@ -47,7 +47,8 @@ def on_postgresql(*statements):
 
 def fill_search_documents(apps, schema_editor):
     model = apps.get_model("initiatives", "Initiative")
-    search.refresh_search_documents(model._base_manager.using(schema_editor.connection.alias))
+    initiatives = model._base_manager.using(schema_editor.connection.alias)
+    search.refresh_search_documents(initiatives, initiatives.values_list("pk", flat=True))
 
 
 class Migration(migrations.Migration):

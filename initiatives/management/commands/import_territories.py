@@ -27,6 +27,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import Q
 
+from initiatives.freshness import directory_changed
 from initiatives.models import Initiative, Territory
 from initiatives.territories import FRANCE_SLUG, commune_slug, slug_choices
 
@@ -157,6 +158,9 @@ class TerritoryImport:
             created += self.create(level.values())
             parents = level
         changed = self.save_changes()
+        if created or changed:
+            # One refresh for the whole import, at its commit (initiatives/freshness.py).
+            directory_changed(self.initiatives_naming(changed))
         updated = len(changed & self.imported)
         return Counts(
             created, updated, len(self.imported) - created - updated, len(changed) - updated
@@ -204,19 +208,18 @@ class TerritoryImport:
         Territory.objects.bulk_update(
             changed, ["name", "parent", "path", "depth"], batch_size=BATCH_SIZE
         )
-        if changed:
-            self.refresh_initiatives(changed)
         return {t.pk for t in changed}
 
-    def refresh_initiatives(self, changed):
-        """bulk_update skips save() and its signals: refresh what initiatives copy of places."""
+    def initiatives_naming(self, changed_pks):
+        """The initiatives whose search documents hold the name of a renamed or moved place."""
+        if not changed_pks:
+            return []
+        changed = [t for t in self.existing if t.pk in changed_pks]
         places = Q(action_territories__in=changed) | Q(commune__in=changed)
         for territory in changed:
             if territory.kind != Kind.COMMUNE:
                 places |= Q(commune__path__startswith=territory.path)
-        affected = Initiative.objects.filter(places).distinct()
-        affected.refresh_search_documents()
-        Initiative.objects.filter(pk__in=affected.values("pk")).touch()
+        return Initiative.objects.filter(places).values_list("pk", flat=True).distinct()
 
     def follow_parent(self, territory, by_pk):
         """Recompute the path of a territory outside the files, below a possibly moved one."""
@@ -227,8 +230,8 @@ class TerritoryImport:
 
 
 def set_path(territory, parent):
-    # The same rule as Territory.save(), which bulk_create and bulk_update do not call.
-    territory.path = (parent.path if parent else "") + territory.slug + "/"
+    # What Territory.save() does, which bulk_create and bulk_update do not call.
+    territory.path = Territory.path_below(parent, territory.slug)
     territory.depth = territory.path.count("/") - 1
 
 

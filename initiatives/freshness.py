@@ -1,0 +1,141 @@
+"""One mechanism keeps what the public sees fresh after every write.
+
+Two things are derived from the directory's rows:
+
+- the directory version (`DirectoryVersion`): one number that the map's ETag and every cache
+  key read, instead of scanning the initiatives for their latest change;
+- the initiatives' search documents (initiatives/search.py), which copy the names of their
+  places and actors.
+
+Every write that changes what the public sees calls `directory_changed()`, with the
+initiatives whose search documents it affects. Saves, deletes and many-to-many changes reach
+it through the receivers that each app connects for its own models with `watch()` and
+`watch_m2m()`; bulk paths (`bulk_create`, `QuerySet.update`, imports) call it themselves,
+once, after writing, or write through `update_in_bulk()`.
+
+The work waits for the transaction to commit and is done once: each initiative's search
+document is rebuilt once, then the version is bumped once, however many rows the transaction
+wrote. A rolled-back transaction changes nothing.
+
+Raw saves (`loaddata`, a restore from the history) skip the receivers: the fixture's related
+rows may not exist yet. Our `loaddata` command and the history admin call
+`directory_changed()` once at the end instead.
+"""
+
+import logging
+
+import reversion
+from django.db import DatabaseError, connections, transaction
+from django.db.models import F
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+logger = logging.getLogger(__name__)
+
+# What the current transaction changed, kept on its connection until it commits.
+PENDING = "essaim_pending_initiative_ids"
+
+# model -> the function naming the initiatives whose search documents copy from one of its rows.
+WATCHED = {}
+
+
+def directory_changed(initiative_ids=(), using="default"):
+    """Record a write that changes what the public sees, done in the current transaction.
+
+    `initiative_ids` are the initiatives whose search documents copy from what was written.
+    At commit, their documents are rebuilt and the directory version is bumped, once per
+    transaction however often this is called; outside a transaction, at once. This is the one
+    call for bulk paths, after `bulk_create` or `update`.
+    """
+    connection = connections[using]
+    # Ids left by a transaction that rolled back are refreshed with the next one's: harmless.
+    pending = connection.__dict__.setdefault(PENDING, set())
+    pending.update(initiative_ids)
+    transaction.on_commit(lambda: apply_changes(using), using=using)
+
+
+def apply_changes(using):
+    """Rebuild the pending search documents, then bump the version (after commit)."""
+    from .models import DirectoryVersion, Initiative
+    from .search import refresh_search_documents
+
+    initiative_ids = connections[using].__dict__.pop(PENDING, None)
+    if initiative_ids is None:
+        return  # Another callback of the same transaction did it.
+    try:
+        with transaction.atomic(using=using):
+            if initiative_ids:
+                refresh_search_documents(Initiative._base_manager.using(using), initiative_ids)
+            DirectoryVersion.bump(using)
+    except DatabaseError:
+        # The write itself is committed: do not turn it into an error page.
+        logger.exception(
+            "The directory's search documents and version could not be refreshed after a "
+            "write; run `manage.py refresh_directory`."
+        )
+
+
+def initiatives_affected_by(instance):
+    """The initiatives whose search documents copy from this row of a watched model."""
+    return WATCHED[type(instance)](instance)
+
+
+def watch(model, initiatives_of=lambda instance: ()):
+    """Announce every save and delete of this model's rows to directory_changed().
+
+    `initiatives_of(instance)` names the initiatives whose search documents copy from the row.
+    """
+    WATCHED[model] = initiatives_of
+
+    def saved_or_deleted(sender, instance, using, raw=False, **kwargs):
+        if not raw:
+            directory_changed(initiatives_of(instance), using=using)
+
+    uid = f"freshness_{model._meta.label_lower}"
+    post_save.connect(saved_or_deleted, sender=model, weak=False, dispatch_uid=uid)
+    post_delete.connect(saved_or_deleted, sender=model, weak=False, dispatch_uid=f"{uid}_del")
+
+
+def watch_m2m(field):
+    """Announce add, remove and clear on a many-to-many field of Initiative, from both sides.
+
+    `field` is the descriptor, e.g. `Initiative.themes`.
+    """
+    through = field.through
+    initiative_column = field.field.m2m_field_name()
+    other_column = field.field.m2m_reverse_field_name()
+
+    def changed(sender, instance, action, reverse, pk_set, using, **kwargs):
+        if not reverse:
+            if action.startswith("post_"):
+                directory_changed([instance.pk], using=using)
+        elif action in ("post_add", "post_remove"):
+            directory_changed(pk_set, using=using)
+        elif action == "pre_clear":
+            # After the clear, nothing says which initiatives it concerned.
+            linked = through._base_manager.using(using).filter(**{other_column: instance.pk})
+            directory_changed(linked.values_list(f"{initiative_column}_id", flat=True), using=using)
+
+    m2m_changed.connect(
+        changed, sender=through, weak=False, dispatch_uid=f"freshness_{through._meta.label_lower}"
+    )
+
+
+def update_in_bulk(queryset, initiative_field, **values):
+    """queryset.update(**values), for the named bulk methods of initiatives and assessments.
+
+    The rows' `edit_count` goes up (an edit form opened before is then refused), the rows are
+    added to the revision being recorded, if any (one revision per admin action), and the
+    directory is told, with the initiatives named by `initiative_field` ("pk" for initiatives).
+    Returns the number of rows updated.
+    """
+    rows_of = queryset.model._default_manager.db_manager(queryset.db)
+    using = queryset.db
+    with transaction.atomic(using=using):
+        rows = list(queryset.order_by().values_list("pk", initiative_field))
+        pks = [pk for pk, _initiative in rows]
+        count = rows_of.filter(pk__in=pks).update(edit_count=F("edit_count") + 1, **values)
+        if reversion.is_active():
+            for row in rows_of.filter(pk__in=pks).for_history():
+                reversion.add_to_revision(row, model_db=using)
+        directory_changed({initiative for _pk, initiative in rows}, using=using)
+    return count

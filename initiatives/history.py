@@ -1,0 +1,388 @@
+"""The directory's version history, recorded with django-reversion, and what curators do with it.
+
+The models register themselves with `@reversion.register` (an initiative follows its
+involvements and source identifiers, an assessment its scores), so that one revision holds an
+initiative as a curator saw it. Revisions are recorded, with who, when and a comment, by the
+admin (`HistoryAdmin`, one revision per saved form or bulk action) and by the imports (one
+revision per run).
+
+Curators see an object's history, compare two versions field by field, restore a version (a
+new version: nothing is lost) and recover deleted objects. `GuardedEditAdmin` refuses a save
+over someone else's: the form carries the `edit_count` it was opened with.
+"""
+
+from dataclasses import dataclass, field
+
+import reversion
+from django import forms
+from django.contrib.admin.templatetags.admin_urls import admin_urlname
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models.signals import pre_save
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import formats
+from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
+from django.utils.translation import gettext as _
+from reversion.admin import VersionAdmin
+from reversion.models import Version
+
+from . import freshness
+
+# Kept by the database or derived from other fields: not what a curator edits.
+UNCOMPARED_FIELDS = {
+    "id",
+    "edit_count",
+    "created_at",
+    "updated_at",
+    "search_document",
+    "search_vector",
+    "path",
+    "depth",
+}
+# How far back a refused save looks for the version its form was opened from.
+CONFLICT_LOOKBACK = 50
+
+
+def keep_counting_edits(model):
+    """A raw save (a restored version, loaddata) must not move `edit_count` back: a form
+    opened at that older count would then overwrite the restore unnoticed."""
+
+    def continue_count(sender, instance, raw, using, **kwargs):
+        if raw:
+            current = (
+                sender._base_manager.using(using)
+                .filter(pk=instance.pk)
+                .values_list("edit_count", flat=True)
+                .first()
+            )
+            if current is not None:
+                instance.edit_count = max(instance.edit_count, current) + 1
+
+    pre_save.connect(
+        continue_count,
+        sender=model,
+        weak=False,
+        dispatch_uid=f"history_edit_count_{model._meta.label_lower}",
+    )
+
+
+@dataclass
+class Snapshot:
+    """An object's fields (by attname; many-to-many as lists of pks) and its followed rows
+    ({relation name: {pk: (label, fields)}}), from a version or from the database."""
+
+    model: type
+    fields: dict
+    related: dict = field(default_factory=dict)
+
+    @classmethod
+    def of_version(cls, version):
+        related = {}
+        followed = followed_relations(version._model)
+        if followed:
+            rows = version.revision.version_set.exclude(pk=version.pk).select_related(
+                "content_type"
+            )
+            for row in rows:
+                for name, relation in followed.items():
+                    if row.content_type.model_class() is relation.related_model:
+                        row_fields = row.field_dict
+                        if str(row_fields.get(relation.field.attname)) == version.object_id:
+                            related.setdefault(name, {})[row.object_id] = (
+                                row.object_repr,
+                                row_fields,
+                            )
+        return cls(version._model, version.field_dict, related)
+
+    @classmethod
+    def of_object(cls, obj):
+        model = type(obj)
+        fields = {f.attname: getattr(obj, f.attname) for f in model._meta.concrete_fields}
+        for m2m in model._meta.many_to_many:
+            fields[m2m.attname] = [related.pk for related in getattr(obj, m2m.name).all()]
+        related = {
+            name: {
+                str(row.pk): (str(row), cls.of_object(row).fields)
+                for row in getattr(obj, name).all()
+            }
+            for name in followed_relations(model)
+        }
+        return cls(model, fields, related)
+
+
+def followed_relations(model):
+    """{name: reverse relation} of the rows a version of this model follows."""
+    # The `follow` given to reversion.register(), which has no public accessor for it.
+    follow = reversion.revisions._get_options(model).follow
+    return {name: model._meta.get_field(name) for name in follow}
+
+
+@dataclass
+class Change:
+    label: str
+    before: str
+    after: str
+
+
+def differences(old, new):
+    """[Change] from one Snapshot to another: fields, then followed rows added, removed or
+    changed. A few queries, to name the related objects."""
+    changes = field_changes(old.model, old.fields, new.fields)
+    for name, relation in followed_relations(old.model).items():
+        label = str(relation.related_model._meta.verbose_name)
+        before, after = old.related.get(name, {}), new.related.get(name, {})
+        for pk in sorted(before.keys() | after.keys(), key=str):
+            if pk not in after:
+                changes.append(Change(label, before[pk][0], "—"))
+            elif pk not in before:
+                changes.append(Change(label, "—", after[pk][0]))
+            else:
+                row_changes = field_changes(relation.related_model, before[pk][1], after[pk][1])
+                if row_changes:
+                    changes.append(
+                        Change(
+                            f"{label} « {after[pk][0]} »",
+                            "; ".join(f"{c.label} : {c.before}" for c in row_changes),
+                            "; ".join(f"{c.label} : {c.after}" for c in row_changes),
+                        )
+                    )
+    return changes
+
+
+def field_changes(model, old, new):
+    changes = []
+    for model_field in [*model._meta.concrete_fields, *model._meta.many_to_many]:
+        name = model_field.attname
+        if name in UNCOMPARED_FIELDS or name not in old or name not in new:
+            continue
+        before, after = old[name], new[name]
+        if model_field.many_to_many:
+            before, after = sorted(before or []), sorted(after or [])
+        if before != after:
+            changes.append(
+                Change(
+                    str(model_field.verbose_name),
+                    display(model_field, before),
+                    display(model_field, after),
+                )
+            )
+    return changes
+
+
+def display(model_field, value):
+    """A value as a curator reads it: a choice's label, a related object's name."""
+    if value in (None, "", []):
+        return "—"
+    if model_field.many_to_many:
+        names = model_field.related_model._base_manager.filter(pk__in=value)
+        return ", ".join(str(name) for name in names)
+    if model_field.is_relation:
+        related = model_field.related_model._base_manager.filter(pk=value).first()
+        return str(related) if related else _("(deleted)")
+    if model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    return str(formats.localize(value))
+
+
+def changes_since(obj, edit_count):
+    """(the revisions saved since `obj` had this edit_count, its [Change] to now).
+
+    For a refused save: what the other person changed while the form was open. Empty
+    changes when the history does not go back to that count.
+    """
+    versions = list(
+        Version.objects.get_for_object(obj).select_related("revision__user")[:CONFLICT_LOOKBACK]
+    )
+    for index, version in enumerate(versions):
+        if version.field_dict.get("edit_count") == edit_count:
+            newer = [v.revision for v in versions[:index]]
+            return newer, differences(Snapshot.of_version(version), Snapshot.of_object(obj))
+    return [v.revision for v in versions[:1]], []
+
+
+def changes_table(changes):
+    return format_html(
+        "<ul>{}</ul>",
+        format_html_join(
+            "",
+            "<li><strong>{}</strong> : {} → {}</li>",
+            ((change.label, change.before, change.after) for change in changes),
+        ),
+    )
+
+
+class HistoryAdmin(VersionAdmin):
+    """django-reversion's admin (history, restore, recovery of deleted objects) with a
+    field-by-field comparison of two versions, and the directory told of every restore."""
+
+    object_history_template = "admin/history/object_history.html"
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/history/compare/",
+                self.admin_site.admin_view(self.compare_view),
+                name=f"{self.opts.app_label}_{self.opts.model_name}_compare",
+            ),
+            *super().get_urls(),
+        ]
+
+    def history_view(self, request, object_id, extra_context=None):
+        versions = (
+            Version.objects.get_for_object_reference(self.model, unquote(object_id))
+            .select_related("revision__user")
+            .order_by("-pk")
+        )
+        context = {
+            "versions": versions,
+            "compare_url": reverse(admin_urlname(self.opts, "compare"), args=[object_id]),
+            "revision_url_name": admin_urlname(self.opts, "revision"),
+            **(extra_context or {}),
+        }
+        return super().history_view(request, object_id, context)
+
+    def compare_view(self, request, object_id):
+        """Two versions of one object side by side: ?older=<version id>&newer=<version id>."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        obj = get_object_or_404(self.model, pk=unquote(object_id))
+        versions = Version.objects.get_for_object(obj).select_related("revision__user")
+        chosen = []
+        for parameter in ("older", "newer"):
+            pk = request.GET.get(parameter, "")
+            chosen.append(get_object_or_404(versions, pk=pk) if pk.isdigit() else None)
+        older, newer = chosen
+        if older is None or newer is None:
+            return TemplateResponse(
+                request,
+                "admin/history/compare.html",
+                {**self.history_context(request, obj), "missing": True},
+                status=400,
+            )
+        if older.pk > newer.pk:
+            older, newer = newer, older
+        context = {
+            **self.history_context(request, obj),
+            "older": older,
+            "newer": newer,
+            "changes": differences(Snapshot.of_version(older), Snapshot.of_version(newer)),
+        }
+        return TemplateResponse(request, "admin/history/compare.html", context)
+
+    def history_context(self, request, obj):
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "object": obj,
+            "title": _("Compare two versions of %(object)s") % {"object": obj},
+            "history_url": reverse(admin_urlname(self.opts, "history"), args=[obj.pk]),
+        }
+
+    def revision_view(self, request, object_id, version_id, extra_context=None):
+        return self.restore(request, version_id, super().revision_view, object_id, version_id)
+
+    def recover_view(self, request, version_id, extra_context=None):
+        return self.restore(request, version_id, super().recover_view, version_id)
+
+    def restore(self, request, version_id, view, *args):
+        """Run reversion's restore view, then tell the directory: the restored rows were saved
+        raw, without the freshness receivers."""
+        request.restoring_version = True
+        with transaction.atomic():
+            response = view(request, *args)
+            if request.method == "POST" and response.status_code == 302:
+                version = Version.objects.filter(pk=version_id).first()
+                if version is not None:
+                    announce_restored(version.revision)
+        return response
+
+
+def announce_restored(revision):
+    for version in revision.version_set.all():
+        model = version._model
+        if model not in freshness.WATCHED:
+            continue
+        obj = model._base_manager.filter(pk=version.object_id).first()
+        if obj is not None:
+            # Any of its fields may have changed: as if it had not been read from the database.
+            obj.loaded_values = {}
+            freshness.directory_changed(freshness.initiatives_affected_by(obj))
+
+
+class GuardedEditForm(forms.ModelForm):
+    """Refuses to save over a change made since the form was opened, and says what changed."""
+
+    loaded_edit_count = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["loaded_edit_count"].initial = self.instance.edit_count
+
+    def clean(self):
+        cleaned_data = super().clean()
+        loaded = cleaned_data.get("loaded_edit_count")
+        if loaded != self.instance.edit_count:
+            revisions, changes = changes_since(self.instance, loaded)
+            # The next save is checked against what is saved now, once the curator has merged.
+            self.data = self.data.copy()
+            self.data[self.add_prefix("loaded_edit_count")] = self.instance.edit_count
+            raise ValidationError(conflict_message(revisions, changes), code="conflict")
+        return cleaned_data
+
+
+def conflict_message(revisions, changes):
+    people = sorted({r.user.get_username() for r in revisions if r.user})
+    if revisions:
+        intro = _(
+            "%(people)s saved this record while you were editing it (last save: %(when)s)."
+        ) % {
+            "people": ", ".join(people) or _("Someone"),
+            "when": formats.localize(localtime(revisions[0].date_created)),
+        }
+    else:
+        intro = _("Someone saved this record while you were editing it.")
+    advice = _(
+        "Your input is kept below: bring in what you want to keep of their changes, then save "
+        "again."
+    )
+    if not changes:
+        return format_html("{} {}", intro, advice)
+    return format_html("{} {}<br>{}{}", intro, advice, _("Their changes:"), changes_table(changes))
+
+
+class GuardedEditAdmin(HistoryAdmin):
+    """HistoryAdmin whose edit forms refuse a save over someone else's (see GuardedEditForm).
+
+    The row is locked from the moment a POST reads it until the save commits, so that two
+    saves at the same instant are told apart too.
+    """
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None and request.method == "POST":
+            # Read again, locked: a concurrent save waits here, then sees the new count.
+            obj.edit_count = (
+                self.model._base_manager.select_for_update()
+                .values_list("edit_count", flat=True)
+                .get(pk=obj.pk)
+            )
+        return obj
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None and not getattr(request, "restoring_version", False):
+            base = kwargs.get("form", self.form)
+            kwargs["form"] = type(base.__name__, (GuardedEditForm, base), {})
+        return super().get_form(request, obj, change, **kwargs)
+
+
+def record_bulk_action(request, comment):
+    """Name the revision of an admin bulk action (VersionAdmin records its changelist)."""
+    if reversion.is_active():
+        reversion.set_user(request.user)
+        reversion.set_comment(comment)

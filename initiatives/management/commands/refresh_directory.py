@@ -1,0 +1,18 @@
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from initiatives import freshness
+from initiatives.models import Initiative
+
+
+class Command(BaseCommand):
+    help = (
+        "Rebuild every initiative's search document and bump the directory version: after a "
+        "refresh that failed (the logs say so), or rows written outside Django."
+    )
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            pks = set(Initiative.objects.values_list("pk", flat=True))
+            freshness.directory_changed(pks)
+        self.stdout.write(self.style.SUCCESS(f"{len(pks)} search documents rebuilt."))
