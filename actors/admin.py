@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from initiatives.forms import InlineRowForm
 from initiatives.history import GuardedEditAdmin, HistoryAdmin
 
 from .models import Actor, Involvement
@@ -9,6 +10,7 @@ from .models import Actor, Involvement
 
 class InvolvementInline(admin.TabularInline):
     model = Involvement
+    form = InlineRowForm
     autocomplete_fields = ["initiative"]
     fields = ["initiative", "role", "taker_kind", "start_year", "end_year", "amount", "note"]
     extra = 0
@@ -35,10 +37,6 @@ class ActorAdmin(GuardedEditAdmin):
             {"fields": ["contact_name", "contact_email", "contact_phone"]},
         ),
     ]
-
-    def get_queryset(self, request):
-        # The role list filter joins involvements; keep one row per actor.
-        return super().get_queryset(request).distinct()
 
 
 @admin.register(Involvement)

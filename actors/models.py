@@ -7,10 +7,10 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from initiatives.models import (
-    ChecksMirroredInClean,
     Initiative,
     RemembersLoadedValues,
     Territory,
+    ValidatedOnce,
     count_edit,
 )
 
@@ -57,7 +57,7 @@ class ActorQuerySet(models.QuerySet):
 
 
 @reversion.register()
-class Actor(ChecksMirroredInClean, RemembersLoadedValues, models.Model):
+class Actor(ValidatedOnce, RemembersLoadedValues, models.Model):
     Kind = ActorKind
     Sector = Sector
 
@@ -151,7 +151,7 @@ class TakerKind(models.TextChoices):
 
 
 @reversion.register()
-class Involvement(ChecksMirroredInClean, models.Model):
+class Involvement(ValidatedOnce, models.Model):
     """An actor's role in an initiative, after the RQIS's four roles."""
 
     Role = Role

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from initiatives.curators import CURATORS_GROUP
+from initiatives.forms import InlineRowForm
 from initiatives.history import GuardedEditAdmin, record_bulk_action
 from initiatives.models import Initiative
 
@@ -329,8 +330,9 @@ class AssessmentAdmin(GuardedEditAdmin):
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
+        # The scores first: the history records the assessment with them (HistoryAdmin).
         form.save_scores()
+        super().save_related(request, form, formsets, change)
 
     @admin.action(description=_("Publish the selected assessments"), permissions=["change"])
     def publish(self, request, queryset):
@@ -380,9 +382,13 @@ class IndicatorAdmin(admin.ModelAdmin):
     autocomplete_fields = ["theme"]
 
 
+class ObservationInlineForm(InlineRowForm, ObservationForm):
+    pass
+
+
 class ObservationInline(admin.TabularInline):
     model = Observation
-    form = ObservationForm
+    form = ObservationInlineForm
     fk_name = "initiative"
     fields = ["indicator", "year", "period_start", "period_end", "value", "source", "note"]
     extra = 1
@@ -396,8 +402,9 @@ class ObservationInline(admin.TabularInline):
             return super().formfield_for_foreignkey(db_field, request, **kwargs)
         kwargs["queryset"] = Indicator.objects.filter(subject=Indicator.Subject.INITIATIVE)
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        # Evaluated once here, the choices are copied into each row instead of queried per row.
-        field.choices = list(field.choices)
+        # Evaluated once here (one query), the choices are copied into each row instead of
+        # queried per row.
+        field.choices = [("", field.empty_label), *((i.pk, str(i)) for i in kwargs["queryset"])]
         return field
 
 

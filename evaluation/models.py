@@ -18,7 +18,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from initiatives import freshness
-from initiatives.models import ChecksMirroredInClean, Initiative, Territory, Theme, count_edit
+from initiatives.models import Initiative, Territory, Theme, ValidatedOnce, count_edit
 
 from .charts import format_number
 
@@ -325,10 +325,6 @@ class AssessmentQuerySet(models.QuerySet):
         )
         return self.filter(~Exists(unscored))
 
-    def for_history(self):
-        """With what a version in the history holds: the scores (one more query)."""
-        return self.prefetch_related("scores")
-
     def publish(self):
         """Publish the complete ones (a draft may lack scores, a publication not)."""
         return freshness.update_in_bulk(
@@ -354,7 +350,7 @@ class AssessmentQuerySet(models.QuerySet):
 
 
 @reversion.register(follow=["scores"])
-class Assessment(ChecksMirroredInClean, models.Model):
+class Assessment(ValidatedOnce, models.Model):
     """An initiative assessed with one version of a grid, criterion by criterion."""
 
     Method = AssessmentMethod
@@ -396,6 +392,10 @@ class Assessment(ChecksMirroredInClean, models.Model):
     edit_count = models.PositiveIntegerField(default=0, editable=False)
 
     objects = AssessmentQuerySet.as_manager()
+
+    # What a version in the history holds besides the row, prefetched: the scores, with the
+    # criterion and the level that name them.
+    HISTORY_LOOKUPS = ("scores__criterion", "scores__level")
 
     class Meta:
         verbose_name = _("assessment")

@@ -12,6 +12,7 @@ from django.utils.translation import ngettext
 from actors.models import Involvement
 from evaluation.admin import ObservationInline
 
+from .forms import InlineRowForm
 from .history import GuardedEditAdmin, HistoryAdmin, record_bulk_action
 from .models import Initiative, SourceIdentifier, Territory, Theme
 from .widgets import LocationPickerWidget
@@ -122,6 +123,7 @@ class StaleListFilter(admin.SimpleListFilter):
 
 class InvolvementInline(admin.TabularInline):
     model = Involvement
+    form = InlineRowForm
     autocomplete_fields = ["actor"]
     fields = ["actor", "role", "taker_kind", "start_year", "end_year", "amount", "note"]
     extra = 1
@@ -129,6 +131,7 @@ class InvolvementInline(admin.TabularInline):
 
 class SourceIdentifierInline(admin.TabularInline):
     model = SourceIdentifier
+    form = InlineRowForm
     fields = ["source", "identifier"]
     extra = 0
     classes = ["collapse"]

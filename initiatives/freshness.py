@@ -62,10 +62,9 @@ def apply_changes(using):
     if initiative_ids is None:
         return  # Another callback of the same transaction did it.
     try:
-        with transaction.atomic(using=using):
-            if initiative_ids:
-                refresh_search_documents(Initiative._base_manager.using(using), initiative_ids)
-            DirectoryVersion.bump(using)
+        if initiative_ids:
+            refresh_search_documents(Initiative._base_manager.using(using), initiative_ids)
+        DirectoryVersion.bump(using)
     except DatabaseError:
         # The write itself is committed: do not turn it into an error page.
         logger.exception(
@@ -135,7 +134,8 @@ def update_in_bulk(queryset, initiative_field, **values):
         pks = [pk for pk, _initiative in rows]
         count = rows_of.filter(pk__in=pks).update(edit_count=F("edit_count") + 1, **values)
         if reversion.is_active():
-            for row in rows_of.filter(pk__in=pks).for_history():
+            lookups = getattr(queryset.model, "HISTORY_LOOKUPS", ())
+            for row in rows_of.filter(pk__in=pks).prefetch_related(*lookups):
                 reversion.add_to_revision(row, model_db=using)
         directory_changed({initiative for _pk, initiative in rows}, using=using)
     return count

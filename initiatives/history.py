@@ -11,6 +11,7 @@ new version: nothing is lost) and recover deleted objects. `GuardedEditAdmin` re
 over someone else's: the form carries the `edit_count` it was opened with.
 """
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import reversion
@@ -19,6 +20,7 @@ from django.contrib.admin.templatetags.admin_urls import admin_urlname
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.db.models.signals import pre_save
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -219,9 +221,38 @@ def changes_table(changes):
 
 class HistoryAdmin(VersionAdmin):
     """django-reversion's admin (history, restore, recovery of deleted objects) with a
-    field-by-field comparison of two versions, and the directory told of every restore."""
+    field-by-field comparison of two versions, and the directory told of every restore.
+
+    A saved form is recorded once it is complete, with its inlines: not at each save of a
+    row and again at each many-to-many change, which would serialize the object three times.
+    """
 
     object_history_template = "admin/history/object_history.html"
+
+    @contextmanager
+    def create_revision(self, request):
+        with reversion.create_revision(manage_manually=True):
+            reversion.set_user(request.user)
+            yield
+
+    def save_related(self, request, form, formsets, change):
+        if change:
+            # Django sets every many-to-many field, reading it again first; an unchanged one
+            # needs no write, and keeps the values read with the object for the history.
+            for m2m in self.opts.many_to_many:
+                if m2m.name not in form.changed_data:
+                    form.cleaned_data.pop(m2m.name, None)
+        super().save_related(request, form, formsets, change)
+        reversion.add_to_revision(self.for_history(form.instance))
+        for formset in formsets:
+            for obj in [*formset.new_objects, *(row for row, _fields in formset.changed_objects)]:
+                if reversion.is_registered(type(obj)):
+                    reversion.add_to_revision(obj)
+
+    def for_history(self, obj):
+        """The object with what its version holds prefetched (the model's HISTORY_LOOKUPS)."""
+        prefetch_related_objects([obj], *getattr(self.model, "HISTORY_LOOKUPS", ()))
+        return obj
 
     def get_urls(self):
         return [
@@ -364,15 +395,18 @@ class GuardedEditAdmin(HistoryAdmin):
     """
 
     def get_object(self, request, object_id, from_field=None):
-        obj = super().get_object(request, object_id, from_field)
-        if obj is not None and request.method == "POST":
-            # Read again, locked: a concurrent save waits here, then sees the new count.
-            obj.edit_count = (
-                self.model._base_manager.select_for_update()
-                .values_list("edit_count", flat=True)
-                .get(pk=obj.pk)
-            )
-        return obj
+        if request.method != "POST":
+            return super().get_object(request, object_id, from_field)
+        # ModelAdmin.get_object, with the row locked: a concurrent save waits here, then
+        # reads the new count. The many-to-many are read once for the form, its save and the
+        # history (a change clears Django's prefetched copy).
+        m2m = [f.name for f in self.opts.many_to_many]
+        queryset = self.get_queryset(request).select_for_update(of=("self",)).prefetch_related(*m2m)
+        field = self.opts.pk if from_field is None else self.opts.get_field(from_field)
+        try:
+            return queryset.get(**{field.name: field.to_python(object_id)})
+        except (self.model.DoesNotExist, ValidationError, ValueError):
+            return None
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is not None and not getattr(request, "restoring_version", False):
@@ -382,7 +416,7 @@ class GuardedEditAdmin(HistoryAdmin):
 
 
 def record_bulk_action(request, comment):
-    """Name the revision of an admin bulk action (VersionAdmin records its changelist)."""
+    """Name the revision of an admin bulk action (HistoryAdmin records its changelist; the
+    bulk methods add their rows through freshness.update_in_bulk)."""
     if reversion.is_active():
-        reversion.set_user(request.user)
         reversion.set_comment(comment)

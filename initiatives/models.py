@@ -39,13 +39,16 @@ def coordinate_constraints(prefix):
     ]
 
 
-class ChecksMirroredInClean:
-    """For models whose check constraints are all mirrored by field validators and clean().
+class ValidatedOnce:
+    """For models saved through forms, whose check constraints are all mirrored by field
+    validators and clean(): Django's model validation would repeat work at a query each.
 
-    Django validates every CheckConstraint of a form's model with a query of its own, inside
-    a savepoint in a transaction: three queries per constraint, fifteen per involvement row of
-    the initiative form. The mirrors give readable messages; the database still enforces the
-    constraints on every write. Unique constraints are still validated here.
+    - Every CheckConstraint is validated by a query of its own, inside a savepoint in a
+      transaction: three queries per constraint, fifteen per involvement row of the
+      initiative form. The mirrors give readable messages; the database still enforces the
+      constraints on every write. Unique constraints are still validated.
+    - A foreign key holding an object read from the database exists: the form field has just
+      read it, and Django would query it again.
     """
 
     def get_constraints(self):
@@ -53,6 +56,15 @@ class ChecksMirroredInClean:
             (model, [c for c in constraints if not isinstance(c, CheckConstraint)])
             for model, constraints in super().get_constraints()
         ]
+
+    def clean_fields(self, exclude=None):
+        exclude = set(exclude or ())
+        for field in self._meta.concrete_fields:
+            if field.many_to_one and field.is_cached(self):
+                related = field.get_cached_value(self)
+                if related is not None and not related._state.adding:
+                    exclude.add(field.name)
+        super().clean_fields(exclude)
 
 
 class RemembersLoadedValues:
@@ -473,13 +485,6 @@ class InitiativeQuerySet(models.QuerySet):
         limit = timezone.now() - datetime.timedelta(days=settings.STALE_AFTER_DAYS)
         return self.published().filter(updated_at__lt=limit)
 
-    def for_history(self):
-        """With what a version in the history holds: themes, territories of action,
-        involvements and source identifiers (four queries, however many initiatives)."""
-        return self.prefetch_related(
-            "themes", "action_territories", "involvements", "source_identifiers"
-        )
-
     # A change of status leaves updated_at alone: it dates the initiative's content.
     def publish(self):
         return freshness.update_in_bulk(
@@ -535,7 +540,7 @@ class LegalForm(models.TextChoices):
 @reversion.register(
     follow=["involvements", "source_identifiers"], exclude=["search_document", "search_vector"]
 )
-class Initiative(ChecksMirroredInClean, models.Model):
+class Initiative(ValidatedOnce, models.Model):
     Status = InitiativeStatus
     Stage = Stage
     LegalForm = LegalForm
@@ -615,6 +620,11 @@ class Initiative(ChecksMirroredInClean, models.Model):
         output_field=SearchVectorField(),
         db_persist=True,
     )
+
+    # What a version in the history holds besides the row (reversion follows the involvements
+    # and identifiers), prefetched: the actors name the involvements. Five queries, however
+    # many initiatives.
+    HISTORY_LOOKUPS = ("themes", "action_territories", "involvements__actor", "source_identifiers")
 
     LONG_TEXT_FIELDS = (
         "description",

@@ -85,7 +85,9 @@ class DemoLoad:
         if self.changed or self.changed_initiatives:
             for obj in [
                 *self.changed,
-                *Initiative.objects.filter(pk__in=self.changed_initiatives).for_history(),
+                *Initiative.objects.filter(pk__in=self.changed_initiatives).prefetch_related(
+                    *Initiative.HISTORY_LOOKUPS
+                ),
             ]:
                 reversion.add_to_revision(obj)
             freshness.directory_changed(self.changed_initiatives)

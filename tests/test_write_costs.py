@@ -1,0 +1,154 @@
+"""What writing costs, in queries: the admin's forms, the demo load and a bulk path.
+
+History recording and the refresh at commit are counted in: the writes run inside `commit()`.
+"""
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from actors.models import Actor, Involvement
+from initiatives.freshness import directory_changed
+from initiatives.models import Initiative
+from tests.forms import form_data
+
+ADD_URL = reverse("admin:initiatives_initiative_add")
+
+
+@pytest.fixture
+def actors(db):
+    return Actor.objects.bulk_create(
+        Actor(name=f"Acteur {number}", slug=f"acteur-{number}", kind="association", sector="ess")
+        for number in range(8)
+    )
+
+
+def new_initiative_data(territories, themes, actors, involvements):
+    data = {
+        "name": "Le Temps des Bouilles",
+        "slug": "temps-bouilles",
+        "status": "published",
+        "summary": "Une ludothèque itinérante.",
+        "themes": [theme.pk for theme in themes.values()],
+        "commune": territories["bruay"].pk,
+        "action_territories": [territories["pas-de-calais"].pk, territories["moselle"].pk],
+        "latitude": "50.48",
+        "longitude": "2.55",
+        "involvements-TOTAL_FORMS": str(involvements),
+        "involvements-INITIAL_FORMS": "0",
+        "source_identifiers-TOTAL_FORMS": "0",
+        "source_identifiers-INITIAL_FORMS": "0",
+    }
+    roles = ["carrier", "funder", "support", "taker"]
+    for number in range(involvements):
+        data[f"involvements-{number}-actor"] = actors[number].pk
+        data[f"involvements-{number}-role"] = roles[number % 4]
+        if roles[number % 4] == "taker":
+            data[f"involvements-{number}-taker_kind"] = "adopter"
+    return data
+
+
+def queries_to_create(client, commit, data):
+    with CaptureQueriesContext(connection) as queries, commit():
+        response = client.post(ADD_URL, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    return len(queries)
+
+
+def test_creating_an_initiative_in_the_admin(curator_client, territories, themes, actors, commit):
+    # Session and user; the admin's transaction and the revision's (savepoints here); the
+    # curator's permissions (2); the form's lookups: themes, commune, territories of action,
+    # slug; per involvement: its actor; the initiative; themes and territories of action
+    # (read, then written: 6); per involvement: its row; the history: themes, territories of
+    # action, involvements, their actors, identifiers; the log entry; the rows that still
+    # exist (2), the revision, the versions; at commit: the search document (five queries)
+    # and the version. The first time, two content types are read too.
+    four = queries_to_create(
+        curator_client, commit, new_initiative_data(territories, themes, actors, 4)
+    )
+    assert four <= 60
+    Initiative.objects.get(slug="temps-bouilles").delete()
+    eight = queries_to_create(
+        curator_client, commit, new_initiative_data(territories, themes, actors, 8)
+    )
+    # Two per involvement: its actor, its row.
+    assert eight <= four + 4 * 2
+    initiative = Initiative.objects.get(slug="temps-bouilles")
+    assert initiative.involvements.count() == 8
+    assert initiative.themes.count() == 3
+
+
+# Committed for real, as in production: inside the test's transaction, the admin's own
+# transaction would be a savepoint, two more queries.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_editing_one_field_of_an_initiative(curator_client, territories, themes, actors):
+    curator_client.post(ADD_URL, new_initiative_data(territories, themes, actors, 4))
+    initiative = Initiative.objects.get(slug="temps-bouilles")
+    url = reverse("admin:initiatives_initiative_change", args=[initiative.pk])
+    data = form_data(curator_client.get(url), "initiative_form")
+    data["summary"] = ["Une ludothèque itinérante, de village en village."]
+    # Session and user; BEGIN, savepoint; the initiative, locked, with its themes and
+    # territories of action; the curator's permissions (2); the observations' indicators;
+    # the form's lookups: themes, commune, territories of action, slug; the involvements
+    # (unchanged rows are not validated again); the update (unchanged themes and territories
+    # of action are not set again); the history: involvements, their actors, identifiers;
+    # the log entry; release; the rows that still exist (2), the revision, the versions;
+    # COMMIT; after it: the search document (five queries, the update in BEGIN and COMMIT)
+    # and the version.
+    with CaptureQueriesContext(connection) as queries:
+        response = curator_client.post(url, data)
+    assert response.status_code == 302
+    assert len(queries) <= 35
+    initiative.refresh_from_db()
+    assert initiative.summary.endswith("de village en village.")
+    assert found_after_commit("village") == ["temps-bouilles"]
+
+
+def found_after_commit(text):
+    return [i.slug for i in Initiative.objects.search(text)]
+
+
+def test_loading_the_demo_on_an_empty_database(db):
+    with CaptureQueriesContext(connection) as queries:
+        call_command("load_demo", verbosity=0)
+    assert len(queries) <= 600
+    assert Initiative.objects.count() == 21
+
+
+def bulk_path(size, actor, theme):
+    """What an import does: bulk_create the rows, then one call to directory_changed()."""
+    initiatives = Initiative.objects.bulk_create(
+        Initiative(
+            name=f"Atelier {size}-{number}",
+            slug=f"atelier-{size}-{number}",
+            summary="Réparer ensemble.",
+            status=Initiative.Status.PUBLISHED,
+        )
+        for number in range(size)
+    )
+    Initiative.themes.through.objects.bulk_create(
+        Initiative.themes.through(initiative=initiative, theme=theme) for initiative in initiatives
+    )
+    Involvement.objects.bulk_create(
+        Involvement(initiative=initiative, actor=actor, role=role)
+        for initiative in initiatives
+        for role in ("carrier", "support")
+    )
+    directory_changed([initiative.pk for initiative in initiatives])
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite splits a bulk_create in batches of 999 parameters",
+)
+def test_a_bulk_path_runs_as_many_queries_for_1000_rows_as_for_100(directory, themes, commit):
+    counts = {}
+    for size in (100, 1000):
+        with CaptureQueriesContext(connection) as queries, commit():
+            bulk_path(size, directory["godin"], themes["circular"])
+        counts[size] = len(queries)
+    assert counts[1000] == counts[100]
+    assert Initiative.objects.search("atelier").count() == 1100
