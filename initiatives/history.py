@@ -12,7 +12,7 @@ over someone else's: the form carries the `edit_count` it was opened with.
 """
 
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import reversion
 from django import forms
@@ -75,11 +75,12 @@ def keep_counting_edits(model):
 @dataclass
 class Snapshot:
     """An object's fields (by attname; many-to-many as lists of pks) and its followed rows
-    ({relation name: {pk: (label, fields)}}), from a version or from the database."""
+    ({relation name: {pk: (label, fields)}}, None when unknown), from a version, from the
+    database or from a form's input."""
 
     model: type
     fields: dict
-    related: dict = field(default_factory=dict)
+    related: dict | None = None
 
     @classmethod
     def of_version(cls, version):
@@ -115,6 +116,22 @@ class Snapshot:
         }
         return cls(model, fields, related)
 
+    @classmethod
+    def of_form(cls, form):
+        """What a form's input would save, field by field (not its inlines)."""
+        model = form._meta.model
+        fields = {}
+        for model_field in [*model._meta.concrete_fields, *model._meta.many_to_many]:
+            if model_field.name not in form.cleaned_data:
+                continue
+            value = form.cleaned_data[model_field.name]
+            if model_field.many_to_many:
+                value = [related.pk for related in value]
+            elif model_field.is_relation:
+                value = value.pk if value is not None else None
+            fields[model_field.attname] = value
+        return cls(model, fields)
+
 
 def followed_relations(model):
     """{name: reverse relation} of the rows a version of this model follows."""
@@ -134,6 +151,8 @@ def differences(old, new):
     """[Change] from one Snapshot to another: fields, then followed rows added, removed or
     changed. A few queries, to name the related objects."""
     changes = field_changes(old.model, old.fields, new.fields)
+    if old.related is None or new.related is None:
+        return changes
     for name, relation in followed_relations(old.model).items():
         label = str(relation.related_model._meta.verbose_name)
         before, after = old.related.get(name, {}), new.related.get(name, {})
@@ -193,10 +212,11 @@ def display(model_field, value):
 
 
 def changes_since(obj, edit_count):
-    """(the revisions saved since `obj` had this edit_count, its [Change] to now).
+    """(the revisions saved since `obj` had this edit_count, their [Change] up to now).
 
-    For a refused save: what the other person changed while the form was open. Empty
-    changes when the history does not go back to that count.
+    For a refused save: what the other person changed while the form was open. The changes
+    are None when the history does not reach back to that count (a row written outside the
+    admin, never recorded).
     """
     versions = list(
         Version.objects.get_for_object(obj).select_related("revision__user")[:CONFLICT_LOOKBACK]
@@ -205,7 +225,7 @@ def changes_since(obj, edit_count):
         if version.field_dict.get("edit_count") == edit_count:
             newer = [v.revision for v in versions[:index]]
             return newer, differences(Snapshot.of_version(version), Snapshot.of_object(obj))
-    return [v.revision for v in versions[:1]], []
+    return [v.revision for v in versions[:1]], None
 
 
 def changes_table(changes):
@@ -360,14 +380,19 @@ class GuardedEditForm(forms.ModelForm):
         loaded = cleaned_data.get("loaded_edit_count")
         if loaded != self.instance.edit_count:
             revisions, changes = changes_since(self.instance, loaded)
+            if changes is None:
+                heading = _("What is saved now differs from your input here (saved → yours):")
+                changes = differences(Snapshot.of_object(self.instance), Snapshot.of_form(self))
+            else:
+                heading = _("Their changes:")
             # The next save is checked against what is saved now, once the curator has merged.
             self.data = self.data.copy()
             self.data[self.add_prefix("loaded_edit_count")] = self.instance.edit_count
-            raise ValidationError(conflict_message(revisions, changes), code="conflict")
+            raise ValidationError(conflict_message(revisions, heading, changes), code="conflict")
         return cleaned_data
 
 
-def conflict_message(revisions, changes):
+def conflict_message(revisions, heading, changes):
     people = sorted({r.user.get_username() for r in revisions if r.user})
     if revisions:
         intro = _(
@@ -384,7 +409,7 @@ def conflict_message(revisions, changes):
     )
     if not changes:
         return format_html("{} {}", intro, advice)
-    return format_html("{} {}<br>{}{}", intro, advice, _("Their changes:"), changes_table(changes))
+    return format_html("{} {}<br>{}{}", intro, advice, heading, changes_table(changes))
 
 
 class GuardedEditAdmin(HistoryAdmin):
