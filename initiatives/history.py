@@ -11,6 +11,7 @@ new version: nothing is lost) and recover deleted objects. `GuardedEditAdmin` re
 over someone else's: the form carries the `edit_count` it was opened with.
 """
 
+import datetime
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -27,6 +28,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import formats
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from reversion.admin import VersionAdmin
@@ -180,7 +182,7 @@ def field_changes(model, old, new):
         name = model_field.attname
         if name in UNCOMPARED_FIELDS or name not in old or name not in new:
             continue
-        before, after = old[name], new[name]
+        before, after = comparable(old[name]), comparable(new[name])
         if model_field.many_to_many:
             before, after = sorted(before or []), sorted(after or [])
         if before != after:
@@ -192,6 +194,13 @@ def field_changes(model, old, new):
                 )
             )
     return changes
+
+
+def comparable(value):
+    """A version's JSON keeps times to the millisecond: compare them so."""
+    if isinstance(value, datetime.datetime | datetime.time):
+        return value.replace(microsecond=value.microsecond // 1000 * 1000)
+    return value
 
 
 def display(model_field, value):
@@ -234,7 +243,7 @@ def changes_table(changes):
         format_html_join(
             "",
             "<li><strong>{}</strong> : {} → {}</li>",
-            ((change.label, change.before, change.after) for change in changes),
+            ((capfirst(change.label), change.before, change.after) for change in changes),
         ),
     )
 
