@@ -33,11 +33,16 @@ superuser: install
 curator: install
 	@read -p "Curator username: " name && $(PY) manage.py create_curator "$$name"
 
+# The suite without a browser runs on two processes (pytest-django's order, committing tests
+# last, holds in each); the browser tests run after it, in one.
+PARALLEL := -n 2
+
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not browser" $(PARALLEL)
+	$(PY) -m pytest -m browser
 
 test-fast: install
-	$(PY) -m pytest -m "not browser"
+	$(PY) -m pytest -m "not browser" $(PARALLEL)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -1,7 +1,8 @@
 """Actors' pages: who carries, funds, supports and adopts what, and where.
 
-Contact details (contact_name, contact_email, contact_phone) are private: the queries below
-never load them, so no template can show them by mistake.
+Contact details (contact_name, contact_email, contact_phone) are private. The queries below
+defer them, so that a page does not load them; a template naming one would still load it
+lazily, so tests scan the public pages for their values (tests/test_public_pages.py).
 """
 
 from django.db.models import Count

@@ -1,10 +1,18 @@
-"""Shared fixtures: a small real territory tree, themes, actors and initiatives."""
+"""Shared fixtures: a small real territory tree, themes, actors and initiatives.
 
+Each is built by a plain function too, so that a module can build its data once for all its
+tests (`data_for_the_module`).
+"""
+
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.db import transaction
+from django.test import TestCase
+from django.utils.text import slugify
 
 from actors.models import Actor, Involvement
 from initiatives.curators import CURATORS_GROUP
@@ -19,8 +27,24 @@ def make_territory(slug, name, kind, parent=None, code="", country="FR", **field
     )
 
 
+@contextmanager
+def data_for_the_module(django_db_blocker, build):
+    """For a module-scoped fixture: build() once, in a transaction rolled back after the
+    module's tests (each test's own changes are rolled back after it). What the writes leave
+    for their commit (initiatives/freshness.py) runs once build() is done."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            data = build()
+        yield data
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
 def territories(db):
+    return create_territories()
+
+
+def create_territories():
     """France › Hauts-de-France › Pas-de-Calais › Bruay-la-Buissière, and Grand Est › Moselle."""
     france = make_territory("france", "France", Territory.Kind.COUNTRY, code="FR")
     hdf = make_territory("hauts-de-france", "Hauts-de-France", Territory.Kind.REGION, france, "32")
@@ -58,6 +82,10 @@ def territories(db):
 
 @pytest.fixture
 def themes(db):
+    return create_themes()
+
+
+def create_themes():
     circular = Theme.objects.create(
         slug="economie-circulaire-reemploi", name="Économie circulaire & réemploi", color="#2f855a"
     )
@@ -78,37 +106,46 @@ def commit(django_capture_on_commit_callbacks):
     return partial(django_capture_on_commit_callbacks, execute=True)
 
 
+def create_initiative(name, status=Initiative.Status.PUBLISHED, themes=(), **fields):
+    fields.setdefault("slug", slugify(name))
+    fields.setdefault("summary", f"Résumé de {name}")
+    initiative = Initiative.objects.create(name=name, status=status, **fields)
+    initiative.themes.set(themes)
+    return initiative
+
+
+def create_actor(name, kind=Actor.Kind.ASSOCIATION, sector=Actor.Sector.ESS, **fields):
+    fields.setdefault("slug", slugify(name))
+    return Actor.objects.create(name=name, kind=kind, sector=sector, **fields)
+
+
 @pytest.fixture
 def make_initiative(db, commit):
-    def make(name, status=Initiative.Status.PUBLISHED, themes=(), **fields):
-        from django.utils.text import slugify
-
-        fields.setdefault("slug", slugify(name))
-        fields.setdefault("summary", f"Résumé de {name}")
+    def make(*args, **kwargs):
         with commit():
-            initiative = Initiative.objects.create(name=name, status=status, **fields)
-            initiative.themes.set(themes)
-        return initiative
+            return create_initiative(*args, **kwargs)
 
     return make
 
 
 @pytest.fixture
 def make_actor(db, commit):
-    def make(name, kind=Actor.Kind.ASSOCIATION, sector=Actor.Sector.ESS, **fields):
-        from django.utils.text import slugify
-
-        fields.setdefault("slug", slugify(name))
+    def make(*args, **kwargs):
         with commit():
-            return Actor.objects.create(name=name, kind=kind, sector=sector, **fields)
+            return create_actor(*args, **kwargs)
 
     return make
 
 
 @pytest.fixture
-def directory(territories, themes, make_initiative, make_actor, commit):
+def directory(territories, themes, commit):
+    with commit():
+        return create_directory(territories, themes)
+
+
+def create_directory(territories, themes):
     """Two published initiatives, one draft and one archived, with actors in all four roles."""
-    maison = make_initiative(
+    maison = create_initiative(
         "Maison des échanges",
         themes=[themes["ressourceries"]],
         commune=territories["bruay"],
@@ -117,7 +154,7 @@ def directory(territories, themes, make_initiative, make_actor, commit):
         stage=Initiative.Stage.CONSOLIDATION,
         year_started=2012,
     )
-    fe2i = make_initiative(
+    fe2i = create_initiative(
         "Florange Écologie industrielle et Insertion",
         slug="fe2i",
         themes=[themes["circular"], themes["employment"]],
@@ -127,29 +164,28 @@ def directory(territories, themes, make_initiative, make_actor, commit):
         stage=Initiative.Stage.DIFFUSION,
         year_started=2009,
     )
-    draft = make_initiative("Projet en brouillon", status=Initiative.Status.DRAFT)
-    archived = make_initiative("Projet archivé", status=Initiative.Status.ARCHIVED)
-    departement = make_actor(
+    draft = create_initiative("Projet en brouillon", status=Initiative.Status.DRAFT)
+    archived = create_initiative("Projet archivé", status=Initiative.Status.ARCHIVED)
+    departement = create_actor(
         "Département du Pas-de-Calais",
         kind=Actor.Kind.LOCAL_AUTHORITY,
         sector=Actor.Sector.PUBLIC,
         contact_email="contact-prive@example.org",
     )
-    macif = make_actor("Fondation Macif", kind=Actor.Kind.FOUNDATION)
-    godin = make_actor("Institut Godin", kind=Actor.Kind.RESEARCH)
-    association = make_actor("Association Maison des échanges")
+    macif = create_actor("Fondation Macif", kind=Actor.Kind.FOUNDATION)
+    godin = create_actor("Institut Godin", kind=Actor.Kind.RESEARCH)
+    association = create_actor("Association Maison des échanges")
     Role = Involvement.Role
-    with commit():
-        Involvement.objects.create(initiative=maison, actor=association, role=Role.CARRIER)
-        Involvement.objects.create(initiative=maison, actor=departement, role=Role.FUNDER)
-        Involvement.objects.create(initiative=fe2i, actor=macif, role=Role.FUNDER)
-        Involvement.objects.create(initiative=maison, actor=godin, role=Role.SUPPORT)
-        Involvement.objects.create(
-            initiative=fe2i,
-            actor=departement,
-            role=Role.TAKER,
-            taker_kind=Involvement.TakerKind.ADOPTER,
-        )
+    Involvement.objects.create(initiative=maison, actor=association, role=Role.CARRIER)
+    Involvement.objects.create(initiative=maison, actor=departement, role=Role.FUNDER)
+    Involvement.objects.create(initiative=fe2i, actor=macif, role=Role.FUNDER)
+    Involvement.objects.create(initiative=maison, actor=godin, role=Role.SUPPORT)
+    Involvement.objects.create(
+        initiative=fe2i,
+        actor=departement,
+        role=Role.TAKER,
+        taker_kind=Involvement.TakerKind.ADOPTER,
+    )
     return {
         "maison": maison,
         "fe2i": fe2i,
@@ -164,7 +200,8 @@ def directory(territories, themes, make_initiative, make_actor, commit):
 
 @pytest.fixture
 def curator(db):
-    user = User.objects.create_user("curatrice", password="not-a-secret", is_staff=True)
+    # No usable password: tests log in with force_login, without hashing one.
+    user = User.objects.create_user("curatrice", is_staff=True)
     user.groups.add(Group.objects.get(name=CURATORS_GROUP))
     return user
 

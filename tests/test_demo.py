@@ -5,6 +5,7 @@ from django.db import connection
 
 from actors.models import Actor, Involvement
 from initiatives.models import Initiative, Territory, Theme
+from tests.conftest import data_for_the_module
 
 
 def table_counts():
@@ -14,9 +15,16 @@ def table_counts():
     }
 
 
+# Loaded once for the module (each test's own changes are rolled back).
+@pytest.fixture(scope="module")
+def demo_data(django_db_setup, django_db_blocker):
+    with data_for_the_module(django_db_blocker, lambda: call_command("load_demo", verbosity=0)):
+        yield
+
+
 @pytest.fixture
-def demo(db):
-    call_command("load_demo", verbosity=0)
+def demo(demo_data, db):
+    pass
 
 
 def test_loading_the_demo_twice_changes_nothing(demo):

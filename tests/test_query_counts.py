@@ -11,6 +11,14 @@ from django.urls import reverse
 
 from actors.models import Involvement
 from initiatives.models import Initiative
+from tests.conftest import (
+    create_actor,
+    create_directory,
+    create_initiative,
+    create_territories,
+    create_themes,
+    data_for_the_module,
+)
 
 CROWD = 60
 ALL_FILTERS = {
@@ -27,26 +35,31 @@ ALL_FILTERS = {
 }
 
 
-@pytest.fixture(params=["small", "crowded"])
-def data(request, directory, territories, themes, make_initiative, make_actor, commit):
-    with commit():
-        add_network_and_crowd(
-            request.param, directory, territories, themes, make_initiative, make_actor
-        )
-    return directory
+# Built once per size for the whole module (each test's own changes are rolled back).
+@pytest.fixture(scope="module", params=["small", "crowded"])
+def built(request, django_db_setup, django_db_blocker):
+    with data_for_the_module(django_db_blocker, lambda: build(request.param)) as data:
+        yield data
 
 
-def add_network_and_crowd(size, directory, territories, themes, make_initiative, make_actor):
+@pytest.fixture
+def data(built, db):
+    return built
+
+
+def build(size):
+    territories, themes = create_territories(), create_themes()
+    directory = create_directory(territories, themes)
     directory["fe2i"].legal_form = Initiative.LegalForm.SCIC
     directory["fe2i"].save()
-    network = make_initiative("Réseau national", themes=[themes["circular"]])
+    network = create_initiative("Réseau national", themes=[themes["circular"]])
     network.action_territories.add(territories["france"])
     if size == "crowded":
         places = [territories["bruay"], territories["florange"]]
         theme_list = list(themes.values())
         stages = list(Initiative.Stage)
         for number in range(CROWD):
-            initiative = make_initiative(
+            initiative = create_initiative(
                 f"Écologie industrielle {number}",
                 themes=[theme_list[number % 3], theme_list[(number + 1) % 3]],
                 commune=places[number % 2],
@@ -56,7 +69,7 @@ def add_network_and_crowd(size, directory, territories, themes, make_initiative,
                 replicated_from=directory["maison"] if number % 5 == 0 else None,
             )
             initiative.action_territories.add(territories["france"])
-            actor = make_actor(f"Financeur {number}")
+            actor = create_actor(f"Financeur {number}")
             for role, funder in [
                 (Involvement.Role.FUNDER, directory["macif"]),
                 (Involvement.Role.FUNDER, actor),
@@ -67,6 +80,7 @@ def add_network_and_crowd(size, directory, territories, themes, make_initiative,
             Involvement.objects.create(
                 initiative=directory["maison"], actor=actor, role=Involvement.Role.SUPPORT
             )
+    return directory
 
 
 def test_home(client, data, django_assert_num_queries):
