@@ -198,12 +198,16 @@ def create_directory(territories, themes):
     }
 
 
-@pytest.fixture
-def curator(db):
+def create_curator(username):
     # No usable password: tests log in with force_login, without hashing one.
-    user = User.objects.create_user("curatrice", is_staff=True)
+    user = User.objects.create_user(username, is_staff=True)
     user.groups.add(Group.objects.get(name=CURATORS_GROUP))
     return user
+
+
+@pytest.fixture
+def curator(db):
+    return create_curator("curatrice")
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 save ever silently lost."""
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
@@ -10,8 +9,8 @@ from reversion.models import Revision, Version
 
 from actors.models import Actor, Involvement
 from evaluation.models import Assessment, Criterion, Framework
-from initiatives.curators import CURATORS_GROUP
 from initiatives.models import DirectoryVersion, Initiative, Territory, Theme
+from tests.conftest import create_curator
 from tests.forms import form_data
 
 
@@ -50,9 +49,7 @@ def recorded(directory):
 
 @pytest.fixture
 def second_curator(db):
-    user = User.objects.create_user("curateur2", is_staff=True)
-    user.groups.add(Group.objects.get(name=CURATORS_GROUP))
-    return user
+    return create_curator("curateur2")
 
 
 @pytest.fixture

@@ -3,13 +3,12 @@ says what the first changed, keeps what the second typed, and saves once merged.
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.test import Client
 from playwright.sync_api import expect
 
-from initiatives.curators import CURATORS_GROUP
 from initiatives.models import Initiative
+from tests.conftest import create_curator
 
 # serialized_rollback keeps the Curators group that a migration creates.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -40,8 +39,7 @@ def logged_in_page(browser, live_server, user):
 
 def test_the_second_of_two_saves_is_refused_then_merged(browser, live_server, curator, directory):
     call_command("createinitialrevisions", verbosity=0)
-    second_curator = User.objects.create_user("curateur2", is_staff=True)
-    second_curator.groups.add(Group.objects.get(name=CURATORS_GROUP))
+    second_curator = create_curator("curateur2")
     maison = directory["maison"]
     url = f"{live_server.url}/admin/initiatives/initiative/{maison.pk}/change/"
     first = logged_in_page(browser, live_server, curator)

@@ -14,6 +14,7 @@ from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.db.models.functions import Now
+from django.utils.translation import gettext as _
 
 from actors.models import Actor, Involvement
 from evaluation.demo import load_demo_evaluations
@@ -48,7 +49,7 @@ class Command(BaseCommand):
             raise CommandError("The demo curator account is only for the local SQLite database.")
         data = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
         with transaction.atomic(), reversion.create_revision():
-            reversion.set_comment(f"Demo data loaded from {DEMO_FILE.name}.")
+            reversion.set_comment(_("Demo data loaded from %(file)s.") % {"file": DEMO_FILE.name})
             DemoLoad(data).run()
             load_demo_evaluations()
             if demo_curator:
