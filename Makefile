@@ -5,7 +5,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run demo superuser curator test test-fast lint format messages clean
+.PHONY: install run demo serve superuser curator test test-fast lint format messages clean
+
+# Commands run on this machine: development settings unless the environment says otherwise.
+LOCAL := DEBUG=$${DEBUG:-true}
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,11 +30,20 @@ run: demo
 	@echo ""
 	DEBUG=true $(PY) manage.py runserver 127.0.0.1:8000
 
+# The production server, locally: gunicorn (gunicorn.conf.py) with WhiteNoise serving the
+# collected static files, on SQLite or on DATABASE_URL. Production settings, so it needs a
+# SECRET_KEY; a throwaway one is made up when none is set.
+serve: install
+	@export SECRET_KEY="$${SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')}" \
+	  SECURE_COOKIES="$${SECURE_COOKIES:-false}"; \
+	$(PY) manage.py migrate --no-input && $(PY) manage.py collectstatic --no-input -v0 && \
+	exec $(VENV)/bin/gunicorn config.wsgi
+
 superuser: install
-	$(PY) manage.py createsuperuser
+	$(LOCAL) $(PY) manage.py createsuperuser
 
 curator: install
-	@read -p "Curator username: " name && $(PY) manage.py create_curator "$$name"
+	@read -p "Curator username: " name && $(LOCAL) $(PY) manage.py create_curator "$$name"
 
 # The suite without a browser runs on two processes (pytest-django's order, committing tests
 # last, holds in each); the browser tests run after it, in one.
@@ -53,8 +65,8 @@ format: install
 	$(VENV)/bin/ruff format .
 
 messages: install
-	$(PY) manage.py makemessages --locale fr --locale en --ignore "$(VENV)/*"
-	$(PY) manage.py compilemessages --ignore "$(VENV)/*"
+	$(LOCAL) $(PY) manage.py makemessages --locale fr --locale en --ignore "$(VENV)/*"
+	$(LOCAL) $(PY) manage.py compilemessages --ignore "$(VENV)/*"
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

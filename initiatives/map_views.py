@@ -2,6 +2,8 @@
 
 import html
 
+from csp.decorators import csp_replace
+from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -151,6 +153,7 @@ class MapView(MapPage):
 
 
 @method_decorator(xframe_options_exempt, name="dispatch")
+@method_decorator(csp_replace({"frame-ancestors": settings.EMBED_FRAME_ANCESTORS}), name="dispatch")
 class EmbedMapView(MapPage):
     """/carte/embed/: the bare map for partners' websites, the only page allowed in a frame."""
 

@@ -18,6 +18,7 @@ from django_filters.views import FilterView
 from actors.models import Actor, Involvement, group_by_role
 
 from .filters import SORT_CHOICES, InitiativeFilter
+from .links import linkable
 from .models import Initiative, Territory, Theme, is_curator
 
 PAGE_SIZE = 24
@@ -181,7 +182,7 @@ class InitiativeDetailView(DetailView):
             "keywords": ", ".join(theme.name for theme in themes),
             "dateModified": initiative.updated_at,
         }
-        if initiative.website:
+        if linkable(initiative.website):
             data["sameAs"] = initiative.website
         if initiative.year_started:
             data["foundingDate"] = str(initiative.year_started)

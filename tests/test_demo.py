@@ -110,7 +110,11 @@ def test_the_demo_has_hidden_initiatives_to_prove_they_stay_hidden(demo):
 def test_the_demo_curator_can_log_into_the_admin(db, client):
     call_command("load_demo", "--demo-curator", verbosity=0)
     call_command("load_demo", "--demo-curator", verbosity=0)
-    assert client.login(username="curateur", password="essaim-demo")
+    response = client.post(
+        "/admin/login/?next=/admin/initiatives/initiative/",
+        {"username": "curateur", "password": "essaim-demo"},
+    )
+    assert response["Location"] == "/admin/initiatives/initiative/"
     assert client.get("/admin/initiatives/initiative/").status_code == 200
     assert User.objects.filter(username="curateur").count() == 1
 

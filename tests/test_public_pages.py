@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.urls import reverse, reverse_lazy
+from django.utils import translation
 
 from actors.models import Involvement
 from initiatives import filters
@@ -132,7 +133,6 @@ def test_pagination_keeps_the_filters(client, directory, make_initiative):
         "page=0",
         "sort=random",
         "q=" + "x" * 1000,
-        "q=%00",
         "stage=emergence&stage=%27%3B--",
         "theme=",
         "territory=",
@@ -141,6 +141,13 @@ def test_pagination_keeps_the_filters(client, directory, make_initiative):
 def test_invalid_or_hostile_parameters_never_give_an_error(client, directory, query):
     response = client.get(reverse("initiative_list") + "?" + query)
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("query", ["q=%00", "territory=fr%00ance", "stage%00=diffusion"])
+def test_a_nul_byte_in_a_parameter_is_a_400_that_names_it(client, directory, query):
+    response = client.get(reverse("initiative_list") + "?" + query)
+    assert response.status_code == 400
+    assert "%00" in response.content.decode()
 
 
 def test_unknown_parameters_are_named_not_silently_dropped(client, directory):
@@ -549,7 +556,11 @@ def test_the_search_does_not_reveal_contact_details(client, private_contacts):
 # Language
 
 
-def test_pages_are_french_by_default_and_english_on_request(client, directory):
-    assert '<html lang="fr">' in client.get(reverse("home")).content.decode()
-    english = client.get(reverse("home"), headers={"accept-language": "en"})
-    assert '<html lang="en">' in english.content.decode()
+def test_pages_are_french_by_default_and_english_under_en(client, directory):
+    # The address decides, not the browser's Accept-Language: a shared cache can keep both.
+    french = client.get(reverse("home"), headers={"accept-language": "en"})
+    assert '<html lang="fr">' in french.content.decode()
+    with translation.override("en"):
+        url = reverse("initiative_detail", args=["fe2i"])
+    assert url == "/en/initiatives/fe2i/"
+    assert '<html lang="en">' in client.get(url).content.decode()

@@ -203,26 +203,30 @@ def test_the_list_page_in_french_has_no_english_left_in_its_filters(client, dire
         assert english not in page
 
 
+def language_link(page, language):
+    return re.search(rf'<a href="([^"]+)" hreflang="{language}"', page).group(1)
+
+
 @pytest.mark.django_db
-def test_choosing_english_in_the_language_switch_turns_the_site_english(client):
-    response = client.post(
-        "/i18n/setlang/", {"language": "en", "next": "/"}, HTTP_ACCEPT_LANGUAGE="fr"
-    )
-    assert response.status_code == 302
-    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
+def test_choosing_english_in_the_language_switch_turns_the_site_english(client, directory):
+    page = client.get("/initiatives/?stage=diffusion", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    english_url = language_link(page, "en")
+    # The same page, its filters kept, and no cookie needed.
+    assert english_url == "/en/initiatives/?stage=diffusion"
 
-    page = client.get("/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    response = client.get(english_url)
+    assert not response.cookies
+    page = response.content.decode()
     assert '<html lang="en">' in page
-    assert "Search initiatives" in page
-    assert "Rechercher des initiatives" not in page
+    assert "Apply the filters" in page
+    assert "Appliquer les filtres" not in page
 
-    client.post("/i18n/setlang/", {"language": "fr", "next": "/"})
-    assert "Rechercher des initiatives" in client.get("/").content.decode()
+    french = client.get(language_link(page, "fr")).content.decode()
+    assert "Appliquer les filtres" in french
 
 
 @pytest.mark.django_db
 def test_the_english_site_keeps_the_french_terms_of_art_with_a_gloss(client, directory):
-    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
-    page = client.get("/initiatives/").content.decode()
+    page = client.get("/en/initiatives/").content.decode()
     assert "porteur (carrier)" in page
     assert "Apply the filters" in page

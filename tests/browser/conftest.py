@@ -11,6 +11,9 @@ import pytest
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 LAUNCH_ARGS = [
+    # Chromium keeps pages it deems public (a partner's page that a test fulfils itself)
+    # from framing the local test server; on the internet both are public.
+    "--disable-features=LocalNetworkAccessChecks",
     "--no-sandbox",
     "--disable-gpu",
     "--disable-background-networking",

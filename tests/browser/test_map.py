@@ -17,6 +17,7 @@ from tests.browser.conftest import serious_accessibility_violations
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 MARKERS = ".map-marker, .map-cluster"
+PARTNER = "http://127.0.0.1:9/partenaire.html"
 
 
 @pytest.fixture
@@ -137,10 +138,18 @@ def test_back_restores_the_previous_filters(page, live_server, demo):
 
 
 def test_the_embed_renders_inside_an_iframe(page, live_server, demo):
-    page.set_content(
-        f'<iframe src="{live_server.url}/carte/embed/?theme=ressourceries" '
-        'title="Essaim" width="800" height="500"></iframe>'
+    # A partner's page on another origin, served here by the browser itself: over http (an
+    # https page may not frame the http test server) and on the loopback address (Chromium
+    # keeps public pages from framing local ones).
+    partner = (
+        f'<!doctype html><title>Partenaire</title><iframe src="{live_server.url}/carte/embed/'
+        '?theme=ressourceries" title="Essaim" width="800" height="500"></iframe>'
     )
+    page.route(
+        PARTNER,
+        lambda route: route.fulfill(body=partner, content_type="text/html"),
+    )
+    page.goto(PARTNER)
 
     frame = page.frame_locator("iframe")
     expect(frame.locator(MARKERS).first).to_be_visible()

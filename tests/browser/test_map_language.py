@@ -4,7 +4,6 @@ options), in the page's language, with the counts filled in."""
 import re
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from playwright.sync_api import expect
 
@@ -31,11 +30,8 @@ def test_the_map_speaks_french_in_its_clusters_and_shared_markers(page, live_ser
     assert page.console_errors == []
 
 
-def test_the_map_speaks_english_once_english_is_chosen(page, live_server, demo):
-    page.context.add_cookies(
-        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": "en", "url": live_server.url}]
-    )
-    page.goto(live_server.url + "/carte/")
+def test_the_english_map_speaks_english(page, live_server, demo):
+    page.goto(live_server.url + "/en/carte/")
     cluster = page.locator(".map-cluster").first
     expect(cluster).to_have_attribute("title", re.compile(r"^\d+ initiatives here: zoom in$"))
     assert page.console_errors == []

@@ -21,19 +21,20 @@ class Command(BaseCommand):
     def handle(self, *args, username, email, **options):
         if User.objects.filter(username=username).exists():
             raise CommandError(f"A user named {username!r} already exists.")
-        password = self.ask_password()
+        password = self.ask_password(User(username=username, email=email))
         user = User.objects.create_user(username, email=email, password=password, is_staff=True)
         user.groups.add(Group.objects.get(name=CURATORS_GROUP))
-        self.stdout.write(self.style.SUCCESS(f"Curator {username!r} created; log in at /admin/."))
+        self.stdout.write(self.style.SUCCESS(f"Curator {username!r} created; log in to the admin."))
 
-    def ask_password(self):
+    def ask_password(self, user):
         while True:
             password = getpass("Password: ")
             if password != getpass("Password (again): "):
                 self.stderr.write("The two passwords differ.")
                 continue
             try:
-                validate_password(password)
+                # With the user: a password like the username or the e-mail is refused.
+                validate_password(password, user=user)
             except ValidationError as error:
                 self.stderr.write(" ".join(error.messages))
                 continue

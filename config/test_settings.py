@@ -1,0 +1,17 @@
+"""The test suite's settings: production's, with what only tests need."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-suite-only-not-a-secret")
+
+from .settings import *  # noqa: E402, F403
+
+# The tests render pages without running collectstatic first.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Tests log in without a password (force_login); the few that hash one hash fast.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Static files come from the apps' folders, not from a collectstatic run.
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,15 @@
+from urllib.parse import urlsplit
+
+# What a link on a public page may lead to. Anything else ("javascript:", "data:") is written
+# as text, whichever way it reached the database (a form, the shell, SQL, an import).
+LINK_SCHEMES = {"http", "https", "mailto"}
+
+
+def linkable(url):
+    """The URL if it is safe to put in an href, else an empty string."""
+    url = (url or "").strip()
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:
+        return ""
+    return url if scheme in LINK_SCHEMES else ""

@@ -1,0 +1,26 @@
+from django import template
+from django.conf import settings
+from django.urls import translate_url
+from django.utils.translation import get_language
+
+from initiatives.links import linkable
+
+register = template.Library()
+
+
+@register.filter
+def safe_url(url):
+    """The URL for an href, or "" when its scheme is not http, https or mailto."""
+    return linkable(url)
+
+
+@register.simple_tag(takes_context=True)
+def language_links(context):
+    """[(code, name, url, is_current)]: this page in each language (the prefixed URLs of
+    config/urls.py), for the language switch."""
+    request = context["request"]
+    current = get_language()
+    return [
+        (code, name, translate_url(request.get_full_path(), code), code == current)
+        for code, name in settings.LANGUAGES
+    ]
