@@ -2,13 +2,21 @@ from django.contrib import admin
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from config.admin_site import SiteAdminMixin
 from initiatives.forms import InlineRowForm
 from initiatives.history import GuardedEditAdmin, HistoryAdmin
 
-from .models import Actor, Involvement
+from .models import Actor, ActorContact, Involvement
 
 
-class InvolvementInline(admin.TabularInline):
+class ActorContactInline(admin.StackedInline):
+    model = ActorContact
+    verbose_name_plural = _("Private contact (never shown publicly)")
+    fields = ["name", "email", "phone"]
+    can_delete = False
+
+
+class InvolvementInline(SiteAdminMixin, admin.TabularInline):
     model = Involvement
     form = InlineRowForm
     autocomplete_fields = ["initiative"]
@@ -26,21 +34,13 @@ class ActorAdmin(GuardedEditAdmin):
     search_fields = ["name", "slug", "territory__name"]
     autocomplete_fields = ["territory"]
     prepopulated_fields = {"slug": ["name"]}
-    inlines = [InvolvementInline]
-    fieldsets = [
-        (
-            None,
-            {"fields": ["name", "slug", "kind", "sector", "territory", "website", "description"]},
-        ),
-        (
-            _("Private contact (never shown publicly)"),
-            {"fields": ["contact_name", "contact_email", "contact_phone"]},
-        ),
-    ]
+    inlines = [ActorContactInline, InvolvementInline]
+    fields = ["name", "slug", "kind", "sector", "territory", "website", "description"]
 
 
 @admin.register(Involvement)
 class InvolvementAdmin(HistoryAdmin):
+    form = InlineRowForm
     list_display = ["initiative", "actor", "role", "taker_kind", "start_year", "amount"]
     list_filter = ["role", "taker_kind"]
     list_select_related = ["initiative", "actor"]

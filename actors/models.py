@@ -56,7 +56,7 @@ class ActorQuerySet(models.QuerySet):
         )
 
 
-@reversion.register()
+@reversion.register(follow=["contact"])
 class Actor(ValidatedOnce, RemembersLoadedValues, models.Model):
     Kind = ActorKind
     Sector = Sector
@@ -75,10 +75,6 @@ class Actor(ValidatedOnce, RemembersLoadedValues, models.Model):
         blank=True,
         related_name="actors",
     )
-    # Private: shown to curators in the admin only, never on a public page or export.
-    contact_name = models.CharField(_("contact name"), max_length=200, blank=True)
-    contact_email = models.EmailField(_("contact email"), blank=True)
-    contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     # See Initiative.edit_count.
@@ -114,6 +110,28 @@ class Actor(ValidatedOnce, RemembersLoadedValues, models.Model):
         if not self.has_changed("name"):
             return []
         return self.involvements.values_list("initiative_id", flat=True)
+
+
+@reversion.register()
+class ActorContact(models.Model):
+    """Whom to call at an actor: private, in a table of its own that no public page reads.
+
+    Shown to curators in the admin only, never on a public page, an export or the API.
+    """
+
+    actor = models.OneToOneField(
+        Actor, verbose_name=_("actor"), on_delete=models.CASCADE, related_name="contact"
+    )
+    name = models.CharField(_("contact name"), max_length=200, blank=True)
+    email = models.EmailField(_("contact email"), blank=True)
+    phone = models.CharField(_("contact phone"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("private contact")
+        verbose_name_plural = _("private contacts")
+
+    def __str__(self):
+        return self.name or self.email or self.phone or str(self.actor)
 
 
 class InvolvementQuerySet(models.QuerySet):

@@ -1,8 +1,7 @@
 """Actors' pages: who carries, funds, supports and adopts what, and where.
 
-Contact details (contact_name, contact_email, contact_phone) are private. The queries below
-defer them, so that a page does not load them; a template naming one would still load it
-lazily, so tests scan the public pages for their values (tests/test_public_pages.py).
+Whom to contact at an actor is private: it lives in ActorContact, a table these views never
+read (tests/test_security.py scans every public page for it).
 """
 
 from django.db.models import Count
@@ -15,7 +14,6 @@ from initiatives.views import LenientPaginationMixin
 from .filters import ActorFilter
 from .models import ROLE_HEADINGS, Actor, Involvement, group_by_role
 
-PRIVATE_FIELDS = ("contact_name", "contact_email", "contact_phone")
 PAGE_SIZE = 50
 
 
@@ -30,7 +28,7 @@ class ActorListView(LenientPaginationMixin, FilterView):
             Actor.objects.public()
             .with_role_counts()
             .select_related("territory")
-            .defer(*PRIVATE_FIELDS, "description")
+            .defer("description")
             .order_by("name")
         )
 
@@ -58,7 +56,7 @@ class ActorDetailView(DetailView):
     template_name = "actors/actor_detail.html"
 
     def get_queryset(self):
-        return Actor.objects.public().select_related("territory").defer(*PRIVATE_FIELDS)
+        return Actor.objects.public().select_related("territory")
 
     def get_context_data(self, **kwargs):
         involvements = list(

@@ -1,4 +1,8 @@
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 
@@ -11,5 +15,71 @@ class EssaimAdminSite(admin.AdminSite):
         from initiatives.models import Initiative
 
         # What needs a curator's attention, above the list of models (one indexed count).
-        context = {"stale_count": Initiative.objects.stale().count(), **(extra_context or {})}
+        context = {**(extra_context or {})}
+        if request.user.has_perm("initiatives.view_initiative"):
+            context["stale_count"] = Initiative.objects.stale().count()
         return super().index(request, context)
+
+
+class SafeChangeList(ChangeList):
+    """Django's change list, for which a date hierarchy parameter too large for a date
+    (?updated_at__year=99999999999) is a bad lookup, like any other, not an OverflowError."""
+
+    def get_filters(self, request):
+        try:
+            return super().get_filters(request)
+        except OverflowError as error:
+            raise IncorrectLookupParameters(error) from error
+
+
+class SafeAutocompleteMixin:
+    """An autocomplete widget that renders a submitted value which names no row (a ":" for a
+    commune's id) as no choice: Django's would query with it and fail."""
+
+    def optgroups(self, name, value, attr=None):
+        remote = self.field.remote_field
+        field_name = getattr(remote, "field_name", None)
+        target = remote.model._meta.get_field(field_name) if field_name else remote.model._meta.pk
+        return super().optgroups(name, [v for v in value if converts(target, v)], attr)
+
+
+def converts(model_field, value):
+    try:
+        model_field.to_python(value)
+    except ValidationError:
+        return False
+    return True
+
+
+class SafeAutocompleteSelect(SafeAutocompleteMixin, AutocompleteSelect):
+    pass
+
+
+class SafeAutocompleteSelectMultiple(SafeAutocompleteMixin, AutocompleteSelectMultiple):
+    pass
+
+
+class SiteAdminMixin:
+    """What every ModelAdmin and inline of the project gets: a change list and autocomplete
+    widgets that give an error message for any parameter, never a server error."""
+
+    def get_changelist(self, request, **kwargs):
+        return SafeChangeList
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name in self.get_autocomplete_fields(request):
+            kwargs.setdefault(
+                "widget",
+                SafeAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using")),
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name in self.get_autocomplete_fields(request):
+            kwargs.setdefault(
+                "widget",
+                SafeAutocompleteSelectMultiple(
+                    db_field, self.admin_site, using=kwargs.get("using")
+                ),
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)

@@ -5,6 +5,9 @@ or a network that drops packets without resetting the connection) would keep a r
 waiting until gunicorn kills its worker. psycopg2 lets a wait callback replace its blocking
 waits (the mechanism green threads use); this one gives up after `seconds`, so that the
 request ends in an OperationalError, which the error handler turns into a 503 page.
+
+Connecting gets `connect_seconds`, any other wait `query_seconds`: a request that finds its
+persistent connection frozen waits for both (the health check, then a new connection).
 """
 
 import select
@@ -14,8 +17,10 @@ import psycopg2
 from psycopg2 import extensions
 
 
-def install_deadline(seconds):
+def install_deadline(connect_seconds, query_seconds):
     def wait_with_deadline(connection):
+        connecting = connection.status == extensions.STATUS_SETUP
+        seconds = connect_seconds if connecting else query_seconds
         deadline = time.monotonic() + seconds
         while True:
             state = connection.poll()

@@ -112,7 +112,7 @@ DATABASES = {
 # A web request never waits long for the database: connecting gives up after
 # DATABASE_CONNECT_TIMEOUT seconds, a statement after DATABASE_STATEMENT_TIMEOUT (manage.py
 # gives commands longer; config/wsgi.py also stops waiting on a frozen server).
-DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5)
+DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 3)
 DATABASE_STATEMENT_TIMEOUT = env_int("DATABASE_STATEMENT_TIMEOUT", 5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -160,6 +160,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "config.middleware.client_ip"
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+# The logs give the address, to block an attacker at the proxy; not the username typed, which
+# is sometimes a password typed in the wrong field.
+AXES_SENSITIVE_PARAMETERS = ["username", "password"]
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]

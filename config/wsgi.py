@@ -9,7 +9,5 @@ application = get_wsgi_application()
 if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     from .postgresql import install_deadline
 
-    # A second more than the server's own statement_timeout, which normally ends first.
-    install_deadline(
-        max(settings.DATABASE_CONNECT_TIMEOUT, settings.DATABASE_STATEMENT_TIMEOUT) + 1
-    )
+    # Half a second more than the server's own statement_timeout, which normally ends first.
+    install_deadline(settings.DATABASE_CONNECT_TIMEOUT, settings.DATABASE_STATEMENT_TIMEOUT + 0.5)

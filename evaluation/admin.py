@@ -1,5 +1,4 @@
 from django.contrib import admin, messages
-from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
@@ -10,6 +9,7 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from config.admin_site import SafeAutocompleteSelect, SiteAdminMixin
 from initiatives.curators import CURATORS_GROUP
 from initiatives.forms import InlineRowForm
 from initiatives.history import GuardedEditAdmin, record_bulk_action
@@ -55,7 +55,7 @@ class ScaleLevelInline(admin.TabularInline):
 
 
 @admin.register(Scale)
-class ScaleAdmin(admin.ModelAdmin):
+class ScaleAdmin(SiteAdminMixin, admin.ModelAdmin):
     list_display = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [ScaleLevelInline]
@@ -96,7 +96,7 @@ class DimensionInline(FrozenFrameworkInlineMixin, admin.TabularInline):
 
 
 @admin.register(Framework)
-class FrameworkAdmin(admin.ModelAdmin):
+class FrameworkAdmin(SiteAdminMixin, admin.ModelAdmin):
     list_display = ["name", "version", "is_current", "kind", "scale", "assessment_count"]
     list_filter = ["is_current", "kind"]
     search_fields = ["name", "slug"]
@@ -185,7 +185,7 @@ class CriterionInline(FrozenFrameworkInlineMixin, admin.StackedInline):
 
 
 @admin.register(Dimension)
-class DimensionAdmin(admin.ModelAdmin):
+class DimensionAdmin(SiteAdminMixin, admin.ModelAdmin):
     list_display = ["code", "name", "framework", "position"]
     list_filter = ["framework"]
     list_select_related = ["framework"]
@@ -308,7 +308,7 @@ class AssessmentAdmin(GuardedEditAdmin):
             data.pop("initiative", None)
         form = AssessmentStartForm(data)
         initiative = form.fields["initiative"]
-        initiative.widget = AutocompleteSelect(
+        initiative.widget = SafeAutocompleteSelect(
             Assessment._meta.get_field("initiative"), self.admin_site
         )
         initiative.widget.choices = initiative.choices
@@ -373,7 +373,7 @@ class AssessmentAdmin(GuardedEditAdmin):
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(admin.ModelAdmin):
+class IndicatorAdmin(SiteAdminMixin, admin.ModelAdmin):
     list_display = ["name", "unit", "subject", "theme", "scale", "higher_is_better"]
     list_filter = ["subject", "theme"]
     list_select_related = ["theme", "scale"]
@@ -409,7 +409,7 @@ class ObservationInline(admin.TabularInline):
 
 
 @admin.register(Observation)
-class ObservationAdmin(admin.ModelAdmin):
+class ObservationAdmin(SiteAdminMixin, admin.ModelAdmin):
     form = ObservationForm
     list_display = ["indicator", "initiative", "territory", "period_start", "period_end", "value"]
     list_filter = ["indicator"]
@@ -446,8 +446,12 @@ class ObservationAdmin(admin.ModelAdmin):
         form = ObservationImportForm(request.POST or None, request.FILES or None)
         result = None
         if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
             result = import_observations(
-                form.cleaned_data["file"].read(), dry_run=form.cleaned_data["dry_run"]
+                upload.read(),
+                dry_run=form.cleaned_data["dry_run"],
+                file_name=upload.name,
+                user=request.user,
             )
             if result.ok and not result.dry_run:
                 self.message_user(

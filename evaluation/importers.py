@@ -14,6 +14,7 @@ import io
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+import reversion
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.db.models import CheckConstraint
@@ -71,8 +72,9 @@ def parse_value(text):
     return value
 
 
-def import_observations(content, dry_run=False):
-    """Check every row, then save them all in one transaction (or roll back a dry run)."""
+def import_observations(content, dry_run=False, file_name="", user=None):
+    """Check every row, then save them all in one transaction (or roll back a dry run), as one
+    revision of the history named after the file."""
     result = ImportResult(dry_run=dry_run)
     try:
         reader = read_csv(content)
@@ -138,7 +140,11 @@ def import_observations(content, dry_run=False):
 
     if result.errors:
         return result
-    with transaction.atomic():
+    with transaction.atomic(), reversion.create_revision():
+        reversion.set_user(user)
+        reversion.set_comment(
+            _("Observations imported from %(file)s.") % {"file": file_name or _("a CSV file")}
+        )
         for observation in observations:
             _observation, created = Observation.objects.update_or_create(
                 indicator=observation.indicator,

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from actors.models import Involvement
+from config.admin_site import SiteAdminMixin
 from evaluation.admin import ObservationInline
 
 from .forms import InlineRowForm
@@ -121,7 +122,7 @@ class StaleListFilter(admin.SimpleListFilter):
         return queryset
 
 
-class InvolvementInline(admin.TabularInline):
+class InvolvementInline(SiteAdminMixin, admin.TabularInline):
     model = Involvement
     form = InlineRowForm
     autocomplete_fields = ["actor"]

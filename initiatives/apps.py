@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import pre_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -16,3 +17,11 @@ class InitiativesConfig(AppConfig):
         freshness.watch_m2m(Initiative.themes)
         freshness.watch_m2m(Initiative.action_territories)
         history.keep_counting_edits(Initiative)
+        pre_save.connect(
+            keep_the_tree, sender=Territory, weak=False, dispatch_uid="territory_raw_tree"
+        )
+
+
+def keep_the_tree(sender, instance, raw, using, **kwargs):
+    if raw:
+        instance.place_in_tree_before_raw_save(using)

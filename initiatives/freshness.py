@@ -17,9 +17,10 @@ The work waits for the transaction to commit and is done once: each initiative's
 document is rebuilt once, then the version is bumped once, however many rows the transaction
 wrote. A rolled-back transaction changes nothing.
 
-Raw saves (`loaddata`, a restore from the history) skip the receivers: the fixture's related
-rows may not exist yet. Our `loaddata` command and the history admin call
-`directory_changed()` once at the end instead.
+Raw saves (`loaddata`, a restore from the history) skip the save receivers: the fixture's
+related rows may not exist yet. Our `loaddata` command and the history admin call
+`directory_changed()` once at the end instead. (The many-to-many receivers, which carry no
+raw flag, do fire then: their work merges into the same single refresh.)
 """
 
 import logging
@@ -27,7 +28,7 @@ import logging
 import reversion
 from django.db import DatabaseError, connections, transaction
 from django.db.models import F
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_save, pre_delete
 
 logger = logging.getLogger(__name__)
 
@@ -82,16 +83,23 @@ def watch(model, initiatives_of=lambda instance: ()):
     """Announce every save and delete of this model's rows to directory_changed().
 
     `initiatives_of(instance)` names the initiatives whose search documents copy from the row.
+    A delete asks before the row goes, while the rows linked to it (cascaded, without any
+    signal of their own) can still be read, and as if everything about it changed.
     """
     WATCHED[model] = initiatives_of
 
-    def saved_or_deleted(sender, instance, using, raw=False, **kwargs):
+    def saved(sender, instance, using, raw=False, **kwargs):
         if not raw:
             directory_changed(initiatives_of(instance), using=using)
 
+    def deleted(sender, instance, using, **kwargs):
+        if hasattr(instance, "forget_loaded_values"):
+            instance.forget_loaded_values()
+        directory_changed(initiatives_of(instance), using=using)
+
     uid = f"freshness_{model._meta.label_lower}"
-    post_save.connect(saved_or_deleted, sender=model, weak=False, dispatch_uid=uid)
-    post_delete.connect(saved_or_deleted, sender=model, weak=False, dispatch_uid=f"{uid}_del")
+    post_save.connect(saved, sender=model, weak=False, dispatch_uid=uid)
+    pre_delete.connect(deleted, sender=model, weak=False, dispatch_uid=f"{uid}_del")
 
 
 def watch_m2m(field):

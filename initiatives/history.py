@@ -3,8 +3,8 @@
 The models register themselves with `@reversion.register` (an initiative follows its
 involvements and source identifiers, an assessment its scores), so that one revision holds an
 initiative as a curator saw it. Revisions are recorded, with who, when and a comment, by the
-admin (`HistoryAdmin`, one revision per saved form or bulk action) and by the imports (one
-revision per run).
+admin (`HistoryAdmin`, one revision per saved form or bulk action), by the demo load and by
+the imports (one revision per run, named after the file).
 
 Curators see an object's history, compare two versions field by field, restore a version (a
 new version: nothing is lost) and recover deleted objects. `GuardedEditAdmin` refuses a save
@@ -19,7 +19,7 @@ import reversion
 from django import forms
 from django.contrib.admin.templatetags.admin_urls import admin_urlname
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import prefetch_related_objects
 from django.db.models.signals import pre_save
@@ -33,6 +33,8 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from reversion.admin import VersionAdmin
 from reversion.models import Version
+
+from config.admin_site import SiteAdminMixin
 
 from . import freshness
 
@@ -110,10 +112,7 @@ class Snapshot:
         for m2m in model._meta.many_to_many:
             fields[m2m.attname] = [related.pk for related in getattr(obj, m2m.name).all()]
         related = {
-            name: {
-                str(row.pk): (str(row), cls.of_object(row).fields)
-                for row in getattr(obj, name).all()
-            }
+            name: {str(row.pk): (str(row), cls.of_object(row).fields) for row in rows_of(obj, name)}
             for name in followed_relations(model)
         }
         return cls(model, fields, related)
@@ -133,6 +132,15 @@ class Snapshot:
                 value = value.pk if value is not None else None
             fields[model_field.attname] = value
         return cls(model, fields)
+
+
+def rows_of(obj, relation_name):
+    """The rows a relation reaches: many (involvements) or at most one (a private contact)."""
+    try:
+        related = getattr(obj, relation_name)
+    except ObjectDoesNotExist:
+        return []
+    return related.all() if hasattr(related, "all") else [related]
 
 
 def followed_relations(model):
@@ -248,7 +256,7 @@ def changes_table(changes):
     )
 
 
-class HistoryAdmin(VersionAdmin):
+class HistoryAdmin(SiteAdminMixin, VersionAdmin):
     """django-reversion's admin (history, restore, recovery of deleted objects) with a
     field-by-field comparison of two versions, and the directory told of every restore.
 
@@ -351,8 +359,12 @@ class HistoryAdmin(VersionAdmin):
         return self.restore(request, version_id, super().recover_view, version_id)
 
     def restore(self, request, version_id, view, *args):
-        """Run reversion's restore view, then tell the directory: the restored rows were saved
-        raw, without the freshness receivers."""
+        """Run reversion's restore view, then tell the directory about every restored row.
+
+        reversion saves them raw, without the freshness receivers; the form's save that
+        follows reaches the receivers, but reads the restored values as unchanged (an actor's
+        old name would stay out of the search documents).
+        """
         request.restoring_version = True
         with transaction.atomic():
             response = view(request, *args)
@@ -370,8 +382,9 @@ def announce_restored(revision):
             continue
         obj = model._base_manager.filter(pk=version.object_id).first()
         if obj is not None:
-            # Any of its fields may have changed: as if it had not been read from the database.
-            obj.loaded_values = {}
+            # Any of its fields may have changed.
+            if hasattr(obj, "forget_loaded_values"):
+                obj.forget_loaded_values()
             freshness.directory_changed(freshness.initiatives_affected_by(obj))
 
 
@@ -424,8 +437,9 @@ def conflict_message(revisions, heading, changes):
 class GuardedEditAdmin(HistoryAdmin):
     """HistoryAdmin whose edit forms refuse a save over someone else's (see GuardedEditForm).
 
-    The row is locked from the moment a POST reads it until the save commits, so that two
-    saves at the same instant are told apart too.
+    On PostgreSQL the row is locked from the moment a POST reads it until the save commits,
+    so that two saves at the same instant are told apart too (SQLite, for development, runs
+    one write at a time anyway).
     """
 
     def get_object(self, request, object_id, from_field=None):

@@ -68,7 +68,8 @@ class ValidatedOnce:
 
 
 class RemembersLoadedValues:
-    """Keeps the values a row had when it was read, to tell what a save changes."""
+    """Keeps the values a row had when it was read or last saved, to tell what a save
+    changes."""
 
     @classmethod
     def from_db(cls, db, field_names, values):
@@ -76,11 +77,25 @@ class RemembersLoadedValues:
         instance.loaded_values = dict(zip(field_names, values, strict=True))
         return instance
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # The receivers of the save have compared with the old values: these are the new ones.
+        deferred = self.get_deferred_fields()
+        self.loaded_values = {
+            f.attname: getattr(self, f.attname)
+            for f in self._meta.concrete_fields
+            if f.attname not in deferred
+        }
+
     def has_changed(self, *fields):
-        """Whether one of these fields differs from the row as it was read (True for a row
-        that was not read from the database)."""
+        """Whether one of these fields differs from the row as it was read or last saved
+        (True for a row never read nor saved, or about to be deleted)."""
         loaded = getattr(self, "loaded_values", {})
         return any(field not in loaded or loaded[field] != getattr(self, field) for field in fields)
+
+    def forget_loaded_values(self):
+        """From now on, every field counts as changed: the row is deleted or replaced."""
+        self.loaded_values = {}
 
 
 class DirectoryVersion(models.Model):
@@ -223,6 +238,28 @@ class Territory(RemembersLoadedValues, models.Model):
     def path_below(parent, slug):
         """The materialised path of a territory with this slug under this parent (or None)."""
         return (parent.path if parent else "") + slug + "/"
+
+    def place_in_tree_before_raw_save(self, using):
+        """For a raw save (a restored version, loaddata), which skips save(): the path from
+        the parent, and the territories below moved along if it changed. Two queries."""
+        parent_path = (
+            Territory._base_manager.using(using)
+            .filter(pk=self.parent_id)
+            .values_list("path", flat=True)
+            .first()
+        )
+        if self.parent_id and parent_path is None:
+            return  # A fixture whose parent comes later: its own path stands.
+        self.path = (parent_path or "") + self.slug + "/"
+        self.depth = self.path.count("/") - 1
+        current = (
+            Territory._base_manager.using(using)
+            .filter(pk=self.pk)
+            .values_list("path", flat=True)
+            .first()
+        )
+        if current and current != self.path:
+            self.move_descendants(current)
 
     def named_initiatives(self):
         """The initiatives whose search documents hold this place's name: located below it or
@@ -485,7 +522,8 @@ class InitiativeQuerySet(models.QuerySet):
         limit = timezone.now() - datetime.timedelta(days=settings.STALE_AFTER_DAYS)
         return self.published().filter(updated_at__lt=limit)
 
-    # A change of status leaves updated_at alone: it dates the initiative's content.
+    # These bulk changes of status leave updated_at alone: it dates the initiative's content
+    # (a save of the whole form, status included, does move it).
     def publish(self):
         return freshness.update_in_bulk(
             self,

@@ -33,7 +33,8 @@ from django.db.models import (
 )
 
 SEARCH_CONFIG = "french_unaccent"
-BATCH_SIZE = 1000
+# Documents rebuilt per batch: an import of a few thousand rows is one batch.
+BATCH_SIZE = 5000
 # Shorter queries ("le", "de") would find similar words in every document.
 MIN_TYPO_LENGTH = 4
 # A quoted phrase or an excluded word ("-paris") asks for exactly that: no typo fallback.

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.test import TestCase
 from django.utils.text import slugify
 
-from actors.models import Actor, Involvement
+from actors.models import Actor, ActorContact, Involvement
 from initiatives.curators import CURATORS_GROUP
 from initiatives.models import Initiative, Territory, Theme
 
@@ -167,11 +167,9 @@ def create_directory(territories, themes):
     draft = create_initiative("Projet en brouillon", status=Initiative.Status.DRAFT)
     archived = create_initiative("Projet archivé", status=Initiative.Status.ARCHIVED)
     departement = create_actor(
-        "Département du Pas-de-Calais",
-        kind=Actor.Kind.LOCAL_AUTHORITY,
-        sector=Actor.Sector.PUBLIC,
-        contact_email="contact-prive@example.org",
+        "Département du Pas-de-Calais", kind=Actor.Kind.LOCAL_AUTHORITY, sector=Actor.Sector.PUBLIC
     )
+    ActorContact.objects.create(actor=departement, email="contact-prive@example.org")
     macif = create_actor("Fondation Macif", kind=Actor.Kind.FOUNDATION)
     godin = create_actor("Institut Godin", kind=Actor.Kind.RESEARCH)
     association = create_actor("Association Maison des échanges")

@@ -1,8 +1,12 @@
 """The version history: who changed what and when, comparison, restore, recovery, and no
 save ever silently lost."""
 
+import threading
+
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 from reversion.models import Revision, Version
@@ -353,3 +357,144 @@ def test_other_models_are_registered_for_history():
 
     for model in (Initiative, Involvement, Actor, Territory, Theme, Assessment):
         assert reversion.is_registered(model)
+
+
+def test_restoring_a_territory_from_before_a_move_moves_what_is_below_back(
+    curator_client, client, directory, territories, commit
+):
+    departement = territories["pas-de-calais"]
+    edit(curator_client, departement, commit, name="Pas-de-Calais")
+    edit(curator_client, departement, commit, parent=str(territories["grand-est"].pk))
+    bruay = Territory.objects.get(slug="bruay-la-buissiere-62178")
+    assert bruay.path.startswith("france/grand-est/pas-de-calais/")
+    before_the_move = versions_of(departement)[-1]
+    url = reverse("admin:initiatives_territory_revision", args=[departement.pk, before_the_move.pk])
+    with commit():
+        response = curator_client.post(url, form_data(curator_client.get(url), "territory_form"))
+    assert response.status_code == 302
+    bruay.refresh_from_db()
+    assert bruay.path == "france/hauts-de-france/pas-de-calais/bruay-la-buissiere-62178/"
+    hdf = territories["hauts-de-france"]
+    assert list(Initiative.objects.located_in(hdf)) == [directory["maison"]]
+    listed = client.get(reverse("initiative_list"), {"q": "grand est"}).context["page_obj"]
+    assert "maison-des-echanges" not in [i.slug for i in listed]
+
+
+def test_restoring_an_actors_old_name_brings_it_back_into_the_search(
+    curator_client, client, directory, commit
+):
+    # announce_restored: the form's save after the restore sees the old name as unchanged.
+    godin = directory["godin"]
+    edit(curator_client, godin, commit, name="Institut Godin")
+    edit(curator_client, godin, commit, name="Institut Zorro")
+    oldest = versions_of(godin)[-1]
+    url = reverse("admin:actors_actor_revision", args=[godin.pk, oldest.pk])
+    with commit():
+        curator_client.post(url, form_data(curator_client.get(url), "actor_form"))
+    listed = client.get(reverse("initiative_list"), {"q": "godin"}).context["page_obj"]
+    assert [i.slug for i in listed] == ["maison-des-echanges"]
+
+
+def involvement_rows(data):
+    total = int(data["involvements-TOTAL_FORMS"][0])
+    return range(total)
+
+
+def test_an_involvement_changed_elsewhere_is_kept_by_a_form_that_did_not_touch_it(
+    curator_client, second_client, recorded, commit
+):
+    maison = recorded["maison"]
+    opened = form_data(curator_client.get(change_url(maison)), "initiative_form")
+    # Meanwhile, on the involvement's own page.
+    involvement = maison.involvements.get(actor=recorded["godin"])
+    edit(second_client, involvement, commit, note="Regard d'expert, depuis 2015.")
+
+    opened["summary"] = ["Un lieu de troc."]
+    with commit():
+        assert curator_client.post(change_url(maison), opened).status_code == 302
+    involvement.refresh_from_db()
+    assert involvement.note == "Regard d'expert, depuis 2015."
+
+
+def test_an_involvement_changed_on_both_pages_is_refused_with_what_changed(
+    curator_client, second_client, recorded, commit
+):
+    macif = recorded["macif"]
+    opened = form_data(curator_client.get(change_url(macif)), "actor_form")
+    involvement = macif.involvements.get()
+    edit(second_client, involvement, commit, note="Dotation 2024.")
+
+    [row] = [
+        n
+        for n in involvement_rows(opened)
+        if opened[f"involvements-{n}-id"] == [str(involvement.pk)]
+    ]
+    opened[f"involvements-{row}-note"] = ["Dotation 2023."]
+    with commit():
+        refused = curator_client.post(change_url(macif), opened)
+    assert refused.status_code == 200
+    page = refused.content.decode()
+    assert (
+        "Quelqu'un a modifié cette ligne" in page or "Quelqu&#x27;un a modifié cette ligne" in page
+    )
+    assert "Dotation 2024." in page
+    involvement.refresh_from_db()
+    assert involvement.note == "Dotation 2024."
+    # The curator merges; the row is now checked against what is saved.
+    kept = form_data(refused, "actor_form")
+    assert kept[f"involvements-{row}-note"] == ["Dotation 2023."]
+    kept[f"involvements-{row}-note"] = ["Dotation 2023, puis 2024."]
+    with commit():
+        assert curator_client.post(change_url(macif), kept).status_code == 302
+    involvement.refresh_from_db()
+    assert involvement.note == "Dotation 2023, puis 2024."
+
+
+def test_an_observations_import_is_one_revision_named_after_its_file(curator_client, directory):
+    csv = (
+        b"initiative,indicator,period,value,source\n"
+        b"fe2i,emplois-crees-etp,2022,21,Rapport\n"
+        b"fe2i,emplois-crees-etp,2023,22,Rapport\n"
+    )
+    upload = SimpleUploadedFile("bilan-2023.csv", csv, content_type="text/csv")
+    response = curator_client.post(reverse("admin:evaluation_observation_import"), {"file": upload})
+    assert response.status_code == 302
+    revision = Revision.objects.latest("pk")
+    assert "bilan-2023.csv" in revision.comment
+    assert revision.user.username == "curatrice"
+    assert revision.version_set.count() == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has no row locks")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_saves_at_the_same_instant_are_told_apart(curator_client, territories):
+    # GuardedEditAdmin.get_object locks the row: without the lock, the save below would read
+    # the count before the other save commits, then overwrite it.
+    initiative = Initiative.objects.create(
+        name="Épicerie", slug="epicerie", summary="Au début.", status="published"
+    )
+    url = change_url(initiative)
+    opened = form_data(curator_client.get(url), "initiative_form")
+    locked, release = threading.Event(), threading.Event()
+
+    def the_other_save():
+        try:
+            with transaction.atomic():
+                other = Initiative.objects.select_for_update().get(pk=initiative.pk)
+                locked.set()
+                release.wait(5)
+                other.summary = "Par l'autre curatrice."
+                other.save()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=the_other_save)
+    thread.start()
+    assert locked.wait(5)
+    threading.Timer(1, release.set).start()
+    opened["summary"] = ["Par moi."]
+    response = curator_client.post(url, opened)
+    thread.join(10)
+    assert response.status_code == 200, "saved over the other save"
+    assert Initiative.objects.get(pk=initiative.pk).summary == "Par l'autre curatrice."

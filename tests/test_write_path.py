@@ -12,6 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from actors.models import Actor, Involvement
 from evaluation.models import Assessment, Criterion, CriterionScore, Framework
@@ -374,6 +375,36 @@ def test_a_real_commit_refreshes_and_a_rollback_does_not(client, territories):
 
 def test_the_public_page_dates_the_last_update(client, directory):
     page = client.get(directory["maison"].get_absolute_url()).content.decode()
-    updated = directory["maison"].updated_at.date().isoformat()
+    updated = timezone.localtime(directory["maison"].updated_at).date().isoformat()
     assert f'datetime="{updated}' in page
     assert Territory.objects.exists()
+
+
+def test_deleting_a_territory_of_action(client, directory, territories, make_initiative, commit):
+    # watch(Territory), on pre_delete: the links to it go by cascade, without m2m signals.
+    zorglubie = Territory.objects.create(
+        name="Zorglubie", slug="zorglubie", kind=Territory.Kind.REGION, country="FR"
+    )
+    with commit():
+        directory["maison"].action_territories.add(zorglubie)
+    assert found(client, "zorglubie") == ["maison-des-echanges"]
+    with commit():
+        Territory.objects.get(pk=zorglubie.pk).delete()
+    assert found(client, "zorglubie") == []
+
+
+def test_renaming_twice_from_one_instance(client, directory, commit):
+    # RemembersLoadedValues.save: the second save compares with the first one's values.
+    region = Territory.objects.get(slug="hauts-de-france")
+    for name, word in (("Nord-Picardie", "picardie"), ("Hauts-de-France", "hauts de france")):
+        region.name = name
+        with commit():
+            region.save()
+        assert found(client, word) == ["maison-des-echanges"], name
+    assert found(client, "picardie") == []
+    godin = Actor.objects.get(slug="institut-godin")
+    for name in ("Institut Zorro", "Institut Godin"):
+        godin.name = name
+        with commit():
+            godin.save()
+    assert found(client, "zorro") == []

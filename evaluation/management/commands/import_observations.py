@@ -24,7 +24,7 @@ class Command(BaseCommand):
             content = file.read_bytes()
         except OSError as error:
             raise CommandError(f"Cannot read {file}: {error.strerror}.") from error
-        result = import_observations(content, dry_run=dry_run)
+        result = import_observations(content, dry_run=dry_run, file_name=file.name)
         if not result.ok:
             # The curators read these: the same words as the admin's import page.
             for line, message in result.errors:

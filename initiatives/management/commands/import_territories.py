@@ -23,9 +23,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import reversion
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from initiatives.freshness import directory_changed
 from initiatives.models import Initiative, Territory
@@ -208,6 +210,10 @@ class TerritoryImport:
         Territory.objects.bulk_update(
             changed, ["name", "parent", "path", "depth"], batch_size=BATCH_SIZE
         )
+        # In the history: the places the import renamed or moved. Those it creates from the
+        # official files have their history start at their first change.
+        for territory in changed:
+            reversion.add_to_revision(territory)
         return {t.pk for t in changed}
 
     def initiatives_naming(self, changed_pks):
@@ -254,7 +260,10 @@ class Command(BaseCommand):
     def handle(self, *args, cog_dir, **options):
         start = time.monotonic()
         cog = read_cog(Path(cog_dir))
-        with transaction.atomic():
+        with transaction.atomic(), reversion.create_revision():
+            reversion.set_comment(
+                _("Territories imported from the COG files in %(folder)s.") % {"folder": cog_dir}
+            )
             counts = TerritoryImport().run(cog)
         self.stdout.write(
             self.style.SUCCESS(
