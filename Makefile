@@ -46,15 +46,16 @@ curator: install
 	@read -p "Curator username: " name && $(LOCAL) $(PY) manage.py create_curator "$$name"
 
 # The suite without a browser runs on two processes (pytest-django's order, committing tests
-# last, holds in each); the browser tests run after it, in one.
+# last, holds in each); then, in one, the browser tests and the production stack on loopback
+# (tests/deployment/: skipped without root, nginx and wrk, except in CI).
 PARALLEL := -n 2
 
 test: install
-	$(PY) -m pytest -m "not browser" $(PARALLEL)
-	$(PY) -m pytest -m browser
+	$(PY) -m pytest -m "not browser and not deployment" $(PARALLEL)
+	$(PY) -m pytest -m "browser or deployment"
 
 test-fast: install
-	$(PY) -m pytest -m "not browser" $(PARALLEL)
+	$(PY) -m pytest -m "not browser and not deployment" $(PARALLEL)
 
 lint: install
 	$(VENV)/bin/ruff check .

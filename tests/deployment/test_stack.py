@@ -8,7 +8,7 @@ import re
 import subprocess
 import time
 
-from tests.deployment.conftest import PROJECT, logged_in, wait_for
+from tests.deployment.conftest import logged_in, wait_for
 from tests.forms import FormReader
 
 
@@ -132,13 +132,27 @@ def test_a_load_of_64_connections_gets_no_error(stack):
     )
     seconds = int(__import__("os").environ.get("LOAD_SECONDS", "60"))
     result = subprocess.run(
-        ["wrk", "-t2", "-c64", f"-d{seconds}s", "--latency", "-s", str(script), stack.origin],
+        # wrk gives up on a request after 2 s by default: 64 connections queue on four sync
+        # workers for longer than that on two cores; nginx waits 35 s.
+        [
+            "wrk",
+            "-t2",
+            "-c64",
+            f"-d{seconds}s",
+            "--timeout",
+            "30s",
+            "--latency",
+            "-s",
+            str(script),
+            stack.origin,
+        ],  # fmt: skip
         capture_output=True,
         text=True,
         check=True,
     )
     report = result.stdout
-    (PROJECT / "tests" / "deployment" / "last-load-run.txt").write_text(report)
+    # Shown with -s (pytest -s -m deployment); docs/performance.md quotes a run.
+    print(report)
     assert "Non-2xx or 3xx responses" not in report, report
     assert "Socket errors" not in report, report
     requests = int(re.search(r"(\d+) requests in", report).group(1))

@@ -4,6 +4,7 @@ from django.contrib.auth.models import Group, User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from initiatives.curators import CURATORS_GROUP
 
@@ -22,8 +23,9 @@ class Command(BaseCommand):
         if User.objects.filter(username=username).exists():
             raise CommandError(f"A user named {username!r} already exists.")
         password = self.ask_password(User(username=username, email=email))
-        user = User.objects.create_user(username, email=email, password=password, is_staff=True)
-        user.groups.add(Group.objects.get(name=CURATORS_GROUP))
+        with transaction.atomic():
+            user = User.objects.create_user(username, email=email, password=password, is_staff=True)
+            user.groups.add(Group.objects.get(name=CURATORS_GROUP))
         self.stdout.write(self.style.SUCCESS(f"Curator {username!r} created; log in to the admin."))
 
     def ask_password(self, user):
