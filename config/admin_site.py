@@ -1,15 +1,30 @@
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views import autocomplete
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 
+class AutocompleteJsonView(autocomplete.AutocompleteJsonView):
+    """Autocomplete answers that name a row as its model says, when it says
+    (autocomplete_label(): a commune with its département and code)."""
+
+    def serialize_result(self, obj, to_field_name):
+        result = super().serialize_result(obj, to_field_name)
+        if hasattr(obj, "autocomplete_label"):
+            result["text"] = obj.autocomplete_label()
+        return result
+
+
 class EssaimAdminSite(admin.AdminSite):
     site_header = _("Essaim — curators' administration")
     site_title = _("Essaim administration")
     index_title = _("Directory content")
+
+    def autocomplete_view(self, request):
+        return AutocompleteJsonView.as_view(admin_site=self)(request)
 
     def index(self, request, extra_context=None):
         from initiatives.models import Initiative

@@ -32,6 +32,13 @@ class TerritoryAdmin(HistoryAdmin):
     # 35,000 communes: counting the whole table on every filtered page is wasted work.
     show_full_result_count = False
 
+    def get_search_results(self, request, queryset, search_term):
+        # The autocomplete of the commune and parent fields: the beginning of a name as people
+        # type it ("st denis"), or of a code, on an index.
+        if request.resolver_match.url_name == "autocomplete" and search_term.strip():
+            return queryset.named_like(search_term).order_by("name", "code"), False
+        return super().get_search_results(request, queryset, search_term)
+
     def get_queryset(self, request):
         # A correlated subquery, computed for the displayed page only (a JOIN + GROUP BY
         # would aggregate all 35,000 communes for every page and autocomplete call).
@@ -203,6 +210,12 @@ class InitiativeAdmin(GuardedEditAdmin):
         ),
         (_("History"), {"fields": ["published_at", "created_at", "updated_at"]}),
     ]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "commune":
+            field.label_from_instance = Territory.autocomplete_label
+        return field
 
     def get_search_results(self, request, queryset, search_term):
         # A reference as the imports write it, `source:identifier`, finds its initiative.

@@ -122,10 +122,24 @@ class DirectoryVersion(models.Model):
             )
 
 
+def departement_of_commune_code(code):
+    """A French commune's département from its INSEE code: 62178 -> 62, 2A004 -> 2A,
+    97411 -> 974."""
+    return code[:3] if code.startswith("97") else code[:2]
+
+
 class TerritoryQuerySet(models.QuerySet):
     def subtree_of(self, territory):
         """The territory and everything below it, in one indexed prefix query."""
         return self.filter(path__startswith=territory.path)
+
+    def named_like(self, text):
+        """Territories whose name, as people type it (search.place_key), starts with this
+        text, or whose code does: one prefix match on an index."""
+        key = search.place_key(text)
+        if not key:
+            return self.none()
+        return self.filter(Q(search_name__startswith=key) | Q(code__startswith=text.strip()))
 
     def ancestors_of(self, territory):
         """The territory's ancestors and itself, from the root down."""
@@ -142,6 +156,10 @@ class TerritoryKind(models.TextChoices):
     MRC = "mrc", _("MRC")
     MUNICIPALITY = "municipality", _("municipality")
     STATE = "state", _("state")
+
+
+# The territories an initiative is located in: France's communes, Québec's municipalities...
+COMMUNE_KINDS = [TerritoryKind.COMMUNE, TerritoryKind.MUNICIPALITY]
 
 
 @reversion.register()
@@ -168,6 +186,9 @@ class Territory(RemembersLoadedValues, models.Model):
         related_name="children",
     )
     slug = models.SlugField(_("slug"), max_length=120, unique=True)
+    # The name as people type it (search.place_key), for the commune autocomplete's prefix
+    # search and the imports' matching.
+    search_name = models.CharField(max_length=200, editable=False, default="")
     # Materialised path of slugs ("france/hauts-de-france/pas-de-calais/"): a subtree is
     # one prefix match on an index, whatever its depth.
     path = models.CharField(max_length=700, editable=False)
@@ -205,6 +226,14 @@ class Territory(RemembersLoadedValues, models.Model):
             models.Index(fields=["path"], name="territory_path", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["parent", "name"], name="territory_children"),
             models.Index(fields=["kind", "name"], name="territory_kind_name"),
+            # "saint den" -> Saint-Denis, Saint-Denis-de-Pile...: a prefix match on an index;
+            # "930" -> the communes of Seine-Saint-Denis by their INSEE codes, another.
+            models.Index(
+                fields=["search_name"],
+                name="territory_search_name",
+                opclasses=["varchar_pattern_ops"],
+            ),
+            models.Index(fields=["code"], name="territory_code", opclasses=["varchar_pattern_ops"]),
         ]
 
     def __str__(self):
@@ -212,6 +241,7 @@ class Territory(RemembersLoadedValues, models.Model):
 
     def save(self, *args, **kwargs):
         old_path = self.path
+        self.search_name = search.place_key(self.name)
         self.path = self.computed_path()
         self.depth = self.path.count("/") - 1
         with transaction.atomic():
@@ -222,6 +252,12 @@ class Territory(RemembersLoadedValues, models.Model):
 
     def get_absolute_url(self):
         return reverse("territory_detail", args=[self.slug])
+
+    def autocomplete_label(self):
+        """A commune named so as to tell it from its namesakes: "Saint-Denis (93) — 93066"."""
+        if self.kind == self.Kind.COMMUNE and self.country == "FR" and self.code:
+            return f"{self.name} ({departement_of_commune_code(self.code)}) — {self.code}"
+        return self.name
 
     def clean(self):
         if self.parent_id and self.pk and self.parent.path.startswith(self.path or "\0"):
@@ -248,6 +284,7 @@ class Territory(RemembersLoadedValues, models.Model):
             .values_list("path", flat=True)
             .first()
         )
+        self.search_name = search.place_key(self.name)
         if self.parent_id and parent_path is None:
             return  # A fixture whose parent comes later: its own path stands.
         self.path = (parent_path or "") + self.slug + "/"
@@ -613,6 +650,7 @@ class Initiative(ValidatedOnce, models.Model):
         null=True,
         blank=True,
         related_name="located_initiatives",
+        limit_choices_to={"kind__in": COMMUNE_KINDS},
     )
     latitude = models.FloatField(
         _("latitude"), null=True, blank=True, validators=LATITUDE_VALIDATORS

@@ -58,6 +58,18 @@ def words_of(text):
     return " ".join(re.findall(r"\w+", normalise(text)))
 
 
+def place_key(name):
+    """A place's name as people type it, for matching and prefix search: the words of
+    words_of(), "St"/"Ste" spelt out.
+
+    "Saint-Étienne-du-Rouvray" and "ST ETIENNE DU ROUVRAY" -> "saint etienne du rouvray".
+    """
+    return " ".join(ABBREVIATIONS.get(word, word) for word in words_of(name).split())
+
+
+ABBREVIATIONS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
+
+
 class PostgreSQLOnly(Func):
     """The wrapped expression on PostgreSQL, NULL on other databases.
 

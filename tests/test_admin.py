@@ -148,7 +148,9 @@ def test_territories_autocomplete_for_the_commune_field(curator_client, director
         },
     )
     assert response.status_code == 200
-    assert [result["text"] for result in response.json()["results"]] == ["Bruay-la-Buissière"]
+    assert [result["text"] for result in response.json()["results"]] == [
+        "Bruay-la-Buissière (62) — 62178"
+    ]
 
 
 def test_territories_are_browsable_by_parent(curator_client, territories):

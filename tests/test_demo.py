@@ -18,6 +18,7 @@ def table_counts():
 # Loaded once for the module (each test's own changes are rolled back).
 @pytest.fixture(scope="module")
 def demo_data(django_db_setup, django_db_blocker):
+    # The demo as `make run` loads it, every French commune included: once for the module.
     with data_for_the_module(django_db_blocker, lambda: call_command("load_demo", verbosity=0)):
         yield
 
@@ -30,7 +31,7 @@ def demo(demo_data, db):
 def test_loading_the_demo_twice_changes_nothing(demo):
     first = table_counts()
     snapshot = list(Initiative.objects.values().order_by("slug"))
-    call_command("load_demo", verbosity=0)
+    call_command("load_demo", only_demo_places=True, verbosity=0)
     assert table_counts() == first
     second = list(Initiative.objects.values().order_by("slug"))
     for before, after in zip(snapshot, second, strict=True):
@@ -108,8 +109,8 @@ def test_the_demo_has_hidden_initiatives_to_prove_they_stay_hidden(demo):
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the demo curator is SQLite-only")
 def test_the_demo_curator_can_log_into_the_admin(db, client):
-    call_command("load_demo", "--demo-curator", verbosity=0)
-    call_command("load_demo", "--demo-curator", verbosity=0)
+    call_command("load_demo", "--demo-curator", only_demo_places=True, verbosity=0)
+    call_command("load_demo", "--demo-curator", only_demo_places=True, verbosity=0)
     response = client.post(
         "/admin/login/?next=/admin/initiatives/initiative/",
         {"username": "curateur", "password": "essaim-demo"},
@@ -122,5 +123,60 @@ def test_the_demo_curator_can_log_into_the_admin(db, client):
 @pytest.mark.skipif(connection.vendor == "sqlite", reason="checks the refusal outside SQLite")
 def test_the_demo_curator_is_refused_outside_a_local_sqlite_database(db):
     with pytest.raises(CommandError):
-        call_command("load_demo", "--demo-curator", verbosity=0)
+        call_command("load_demo", "--demo-curator", only_demo_places=True, verbosity=0)
     assert not User.objects.filter(username="curateur").exists()
+
+
+def test_every_french_commune_exists_on_day_one(demo):
+    communes = Territory.objects.filter(kind="commune", country="FR")
+    assert communes.count() == 34875
+    # The demo's places are among them, with the demo's centres.
+    bruay = communes.get(code="62178")
+    assert bruay.slug == "bruay-la-buissiere-62178" and bruay.latitude
+    assert bruay.parent.code == "62" and bruay.parent.parent.code == "32"
+
+
+def autocomplete(client, term):
+    response = client.get(
+        "/admin/autocomplete/",
+        {
+            "term": term,
+            "app_label": "initiatives",
+            "model_name": "initiative",
+            "field_name": "commune",
+        },
+    )
+    assert response.status_code == 200
+    return [result["text"] for result in response.json()["results"]]
+
+
+def test_the_commune_field_offers_communes_named_with_their_departement_and_code(
+    demo, curator_client
+):
+    found = autocomplete(curator_client, "saint denis")
+    assert "Saint-Denis (93) — 93066" in found
+    assert "Saint-Denis (974) — 97411" in found
+    assert all(" — " in label for label in found), "only communes"
+    assert autocomplete(curator_client, "ST-DENIS") == found
+    assert autocomplete(curator_client, "Bruay-la-Buiss") == ["Bruay-la-Buissière (62) — 62178"]
+    assert autocomplete(curator_client, "62178") == ["Bruay-la-Buissière (62) — 62178"]
+    assert autocomplete(curator_client, "Hauts-de-France") == []
+
+
+@pytest.mark.parametrize("term", ["sa", "saint", "saint denis", "bruay", "75056"])
+def test_the_commune_autocomplete_runs_a_fixed_number_of_queries(
+    demo, curator_client, django_assert_num_queries, term
+):
+    # Session, user; the curator's permissions (2); the page of communes; its count (for "more
+    # results").
+    with django_assert_num_queries(6):
+        autocomplete(curator_client, term)
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="reads PostgreSQL's plan")
+def test_the_commune_search_uses_its_prefix_indexes(demo):
+    query = Territory.objects.filter(kind="commune").named_like("saint denis")
+    plan = query.explain()
+    assert "territory_search_name" in plan and "territory_code" in plan, plan
+    assert "Seq Scan" not in plan, plan

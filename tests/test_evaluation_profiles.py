@@ -359,7 +359,7 @@ def test_the_demo_evaluations_load_twice_without_change(db):
 
     from evaluation.demo import load_demo_evaluations
 
-    call_command("load_demo", verbosity=0)
+    call_command("load_demo", only_demo_places=True, verbosity=0)
 
     def snapshot():
         return (
@@ -858,7 +858,7 @@ def test_the_demo_loads_after_a_flush_that_removed_the_shipped_grids(db):
     Framework.objects.all().delete()
     Indicator.objects.all().delete()
     Scale.objects.all().delete()
-    call_command("load_demo", verbosity=0)
+    call_command("load_demo", only_demo_places=True, verbosity=0)
     assert Framework.objects.current().count() == 3
     assert Indicator.objects.get(slug="spiral-acces-aux-services").scale.slug == "spiral-5"
     assert Assessment.objects.published().count() >= 10

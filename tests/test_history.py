@@ -213,10 +213,10 @@ def test_a_bulk_action_is_one_revision(curator_client, directory, commit):
 
 
 def test_the_demo_load_is_one_revision(db):
-    call_command("load_demo", verbosity=0)
+    call_command("load_demo", only_demo_places=True, verbosity=0)
     assert Revision.objects.count() == 1
     assert "demo.json" in Revision.objects.get().comment
-    call_command("load_demo", verbosity=0)
+    call_command("load_demo", only_demo_places=True, verbosity=0)
     assert Revision.objects.count() == 1, "an unchanged load records nothing"
 
 

@@ -30,7 +30,7 @@ def populated(django_db_setup, django_db_blocker):
     """The demo directory, every actor with a private contact."""
 
     def build():
-        call_command("load_demo", verbosity=0)
+        call_command("load_demo", only_demo_places=True, verbosity=0)
         ActorContact.objects.bulk_create(
             ActorContact(actor=actor, name=SECRET_NAME, email=SECRET_EMAIL, phone=SECRET_PHONE)
             for actor in Actor.objects.all()

@@ -112,7 +112,7 @@ def found_after_commit(text):
 
 def test_loading_the_demo_on_an_empty_database(db):
     with CaptureQueriesContext(connection) as queries:
-        call_command("load_demo", verbosity=0)
+        call_command("load_demo", only_demo_places=True, verbosity=0)
     assert len(queries) <= 600
     assert Initiative.objects.count() == 21
 

@@ -25,7 +25,7 @@ PAGES = [
 
 @pytest.fixture
 def demo():
-    call_command("load_demo", verbosity=0)
+    call_command("load_demo", only_demo_places=True, verbosity=0)
 
 
 @pytest.mark.parametrize("width", [1280, 375])

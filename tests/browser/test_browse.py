@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 @pytest.fixture
 def demo():
-    call_command("load_demo", verbosity=0)
+    call_command("load_demo", only_demo_places=True, verbosity=0)
 
 
 def test_a_visitor_finds_an_initiative_by_territory_filters_and_opens_a_funder(

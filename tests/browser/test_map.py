@@ -22,7 +22,7 @@ PARTNER = "http://127.0.0.1:9/partenaire.html"
 
 @pytest.fixture
 def demo():
-    call_command("load_demo", verbosity=0)
+    call_command("load_demo", only_demo_places=True, verbosity=0)
 
 
 def map_element(page):

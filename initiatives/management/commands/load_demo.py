@@ -1,5 +1,7 @@
 """Load the demo directory written from the seed articles (initiatives/demo/demo.json).
 
+First every région, département and commune of France, from the COG files shipped in
+initiatives/data/cog-2026/ (unless --only-demo-places), then the demo's own records.
 Idempotent: records are matched by slug (involvements by initiative, actor and role), and only
 what differs from the file is written, in bulk, so a second run changes nothing. The demo's
 own records are reset to their demo content; anything else in the database is left alone.
@@ -22,6 +24,8 @@ from initiatives import freshness
 from initiatives.bulk import in_dependency_order, sync_links, sync_rows
 from initiatives.curators import CURATORS_GROUP
 from initiatives.models import Initiative, Territory, Theme
+from initiatives.search import place_key
+from initiatives.territories import SHIPPED_COG, TerritoryImport, read_cog
 
 DEMO_FILE = Path(__file__).resolve().parents[2] / "demo" / "demo.json"
 DEMO_CURATOR = ("curateur", "essaim-demo")
@@ -38,18 +42,27 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
+            "--only-demo-places",
+            action="store_true",
+            help="Load only the territories the demo names, not every French commune of the "
+            "shipped COG (a few seconds faster: for tests).",
+        )
+        parser.add_argument(
             "--demo-curator",
             action="store_true",
             help=f"Also create the curator account {DEMO_CURATOR[0]!r} with the documented "
             "demo password (refused outside a local SQLite database).",
         )
 
-    def handle(self, *args, demo_curator=False, **options):
+    def handle(self, *args, demo_curator=False, only_demo_places=False, **options):
         if demo_curator and connection.vendor != "sqlite":
             raise CommandError("The demo curator account is only for the local SQLite database.")
         data = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
         with transaction.atomic(), reversion.create_revision():
             reversion.set_comment(_("Demo data loaded from %(file)s.") % {"file": DEMO_FILE.name})
+            if not only_demo_places:
+                # Every French commune first: the demo's places are among them.
+                TerritoryImport().run(read_cog(SHIPPED_COG))
             DemoLoad(data).run()
             load_demo_evaluations()
             if demo_curator:
@@ -107,6 +120,7 @@ class DemoLoad:
                 wanted[row["slug"]] = {
                     "slug": row["slug"],
                     "name": row["name"],
+                    "search_name": place_key(row["name"]),
                     "kind": row["kind"],
                     "code": row["code"],
                     "country": row["country"],
