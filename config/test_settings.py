@@ -1,6 +1,8 @@
 """The test suite's settings: production's, with what only tests need."""
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "test-suite-only-not-a-secret")
 
@@ -15,3 +17,5 @@ STORAGES = {
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Static files come from the apps' folders, not from a collectstatic run.
 WHITENOISE_AUTOREFRESH = True
+# Uploads (imports) go to a folder of their own, not into the project's.
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="essaim-test-media-"))

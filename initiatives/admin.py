@@ -15,7 +15,7 @@ from evaluation.admin import ObservationInline
 
 from .forms import InlineRowForm
 from .history import GuardedEditAdmin, HistoryAdmin, record_bulk_action
-from .models import Initiative, SourceIdentifier, Territory, Theme
+from .models import Initiative, InitiativeContact, SourceIdentifier, Territory, Theme
 from .widgets import LocationPickerWidget
 
 
@@ -137,6 +137,15 @@ class InvolvementInline(SiteAdminMixin, admin.TabularInline):
     extra = 1
 
 
+class InitiativeContactInline(admin.StackedInline):
+    model = InitiativeContact
+    form = InlineRowForm
+    verbose_name_plural = _("Private contact (never shown publicly)")
+    fields = ["name", "email", "phone"]
+    can_delete = False
+    classes = ["collapse"]
+
+
 class SourceIdentifierInline(admin.TabularInline):
     model = SourceIdentifier
     form = InlineRowForm
@@ -179,7 +188,12 @@ class InitiativeAdmin(GuardedEditAdmin):
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["published_at", "created_at", "updated_at"]
     date_hierarchy = "updated_at"
-    inlines = [InvolvementInline, SourceIdentifierInline, ObservationInline]
+    inlines = [
+        InvolvementInline,
+        InitiativeContactInline,
+        SourceIdentifierInline,
+        ObservationInline,
+    ]
     actions = ["publish", "unpublish", "archive"]
     save_on_top = True
     fieldsets = [
@@ -261,3 +275,7 @@ class InitiativeAdmin(GuardedEditAdmin):
             "%(count)d initiative archived.", "%(count)d initiatives archived.", count
         )
         self.message_user(request, message % {"count": count}, messages.SUCCESS)
+
+
+# The import pages register themselves (initiatives/imports/admin.py).
+from .imports import admin as imports_admin  # noqa: E402, F401

@@ -48,6 +48,8 @@ UNCOMPARED_FIELDS = {
     "search_vector",
     "path",
     "depth",
+    "search_name",
+    "imported_values",
 }
 # How far back a refused save looks for the version its form was opened from.
 CONFLICT_LOOKBACK = 50

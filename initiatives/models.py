@@ -613,7 +613,8 @@ class LegalForm(models.TextChoices):
 
 
 @reversion.register(
-    follow=["involvements", "source_identifiers"], exclude=["search_document", "search_vector"]
+    follow=["involvements", "source_identifiers", "contact"],
+    exclude=["search_document", "search_vector"],
 )
 class Initiative(ValidatedOnce, models.Model):
     Status = InitiativeStatus
@@ -700,7 +701,13 @@ class Initiative(ValidatedOnce, models.Model):
     # What a version in the history holds besides the row (reversion follows the involvements
     # and identifiers), prefetched: the actors name the involvements. Five queries, however
     # many initiatives.
-    HISTORY_LOOKUPS = ("themes", "action_territories", "involvements__actor", "source_identifiers")
+    HISTORY_LOOKUPS = (
+        "themes",
+        "action_territories",
+        "involvements__actor",
+        "source_identifiers",
+        "contact",
+    )
 
     LONG_TEXT_FIELDS = (
         "description",
@@ -809,6 +816,12 @@ class SourceIdentifier(models.Model):
     identifier = models.CharField(
         _("identifier"), max_length=200, help_text=_("Its identifier in that source.")
     )
+    # What the last import of that source wrote, field by field: a value that differs now was
+    # edited by a curator, and the next import does not overwrite it silently.
+    imported_values = models.JSONField(default=dict, blank=True, editable=False)
+    source_updated = models.CharField(
+        _("last update in the source"), max_length=40, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("identifier in a source")
@@ -827,3 +840,112 @@ class SourceIdentifier(models.Model):
     def reference(self):
         """How imports and searches write it: `source:identifier`."""
         return f"{self.source}:{self.identifier}"
+
+
+@reversion.register()
+class InitiativeContact(models.Model):
+    """Whom to contact about an initiative: private, in a table no public page reads. Imports
+    put the people's names, phones and e-mails of a source here."""
+
+    initiative = models.OneToOneField(
+        Initiative, verbose_name=_("initiative"), on_delete=models.CASCADE, related_name="contact"
+    )
+    name = models.CharField(_("contact name"), max_length=200, blank=True)
+    email = models.CharField(_("contact e-mail"), max_length=254, blank=True)
+    phone = models.CharField(_("contact phone"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("private contact")
+        verbose_name_plural = _("private contacts")
+
+    def __str__(self):
+        return self.name or self.email or self.phone or str(self.initiative)
+
+
+class TerritoryBoundary(models.Model):
+    """A territory's outline, simplified, as GeoJSON (import_boundaries): imports place a point
+    in its département or commune with it. The bounds come first in the query."""
+
+    territory = models.OneToOneField(
+        Territory, verbose_name=_("territory"), on_delete=models.CASCADE, related_name="boundary"
+    )
+    geometry = models.JSONField(_("geometry"))
+    west = models.FloatField()
+    south = models.FloatField()
+    east = models.FloatField()
+    north = models.FloatField()
+
+    class Meta:
+        verbose_name = _("boundary")
+        verbose_name_plural = _("boundaries")
+
+    def __str__(self):
+        return str(self.territory)
+
+
+class ImportMapping(models.Model):
+    """How the columns of a source's files become an initiative's fields, saved under a name
+    and reused for the next file of the same source (initiatives/imports/mapping.py)."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    source = models.SlugField(
+        _("source"),
+        max_length=50,
+        help_text=_("The directory or file it comes from, e.g. transiscope or cress-hdf."),
+    )
+    mapping = models.JSONField(_("mapping"), default=dict)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("import mapping")
+        verbose_name_plural = _("import mappings")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class ImportRunStatus(models.TextChoices):
+    UPLOADED = "uploaded", _("uploaded")
+    MAPPED = "mapped", _("mapped, to check")
+    DONE = "done", _("imported")
+    FAILED = "failed", _("failed")
+
+
+class ImportRun(models.Model):
+    """One import of a file: uploaded, mapped, checked by a dry run, then applied."""
+
+    Status = ImportRunStatus
+
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    file_name = models.CharField(_("file name"), max_length=255)
+    source = models.SlugField(_("source"), max_length=50)
+    mapping = models.JSONField(_("mapping"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.UPLOADED
+    )
+    report = models.JSONField(_("report"), default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    applied_at = models.DateTimeField(_("imported"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ImportRunStatus.values), name="import_run_status_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.file_name} ({self.source})"

@@ -6,13 +6,14 @@ import pytest
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.models import User
+from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 from reversion.models import Revision
 
 from evaluation.models import Assessment, Framework, Indicator, Observation
 from initiatives.history import HistoryAdmin
-from initiatives.models import DirectoryVersion, Initiative
+from initiatives.models import DirectoryVersion, ImportMapping, ImportRun, Initiative
 
 CONTENT_APPS = {"initiatives", "actors", "evaluation"}
 CONTENT_MODELS = sorted(
@@ -57,6 +58,10 @@ def content(directory):
         period_end=end,
         value=21,
         source="Rapport d'activité",
+    )
+    ImportMapping.objects.create(name="Tableur CRESS", source="cress", mapping={"columns": {}})
+    ImportRun.objects.create(
+        file=ContentFile(b"nom\nAtelier", name="atelier.csv"), file_name="atelier.csv", source="x"
     )
     return directory
 
@@ -172,6 +177,8 @@ def test_a_curator_adds_an_initiative_with_its_involvements(curator_client, dire
             "stage": "emergence",
             "involvements-TOTAL_FORMS": "2",
             "involvements-INITIAL_FORMS": "0",
+            "contact-TOTAL_FORMS": "0",
+            "contact-INITIAL_FORMS": "0",
             "source_identifiers-TOTAL_FORMS": "0",
             "source_identifiers-INITIAL_FORMS": "0",
             "involvements-0-actor": directory["macif"].pk,
@@ -198,6 +205,8 @@ def test_a_curator_adds_an_initiative_with_its_involvements(curator_client, dire
             "involvements-0-actor": directory["macif"].pk,
             "involvements-0-role": "funder",
             "involvements-0-amount": "5000",
+            "contact-TOTAL_FORMS": "0",
+            "contact-INITIAL_FORMS": "0",
             "source_identifiers-TOTAL_FORMS": "1",
             "source_identifiers-INITIAL_FORMS": "0",
             "source_identifiers-0-source": "transiscope",
@@ -223,6 +232,8 @@ def test_an_identifier_taken_in_a_source_is_a_form_error(curator_client, directo
             "loaded_edit_count": maison.edit_count,
             "involvements-TOTAL_FORMS": "0",
             "involvements-INITIAL_FORMS": "0",
+            "contact-TOTAL_FORMS": "0",
+            "contact-INITIAL_FORMS": "0",
             "source_identifiers-TOTAL_FORMS": "1",
             "source_identifiers-INITIAL_FORMS": "0",
             "source_identifiers-0-source": "transiscope",

@@ -245,6 +245,8 @@ def test_observations_are_entered_on_the_initiative_page(curator_client, directo
             "loaded_edit_count": fe2i.edit_count,
             "involvements-TOTAL_FORMS": "0",
             "involvements-INITIAL_FORMS": "0",
+            "contact-TOTAL_FORMS": "0",
+            "contact-INITIAL_FORMS": "0",
             "source_identifiers-TOTAL_FORMS": "0",
             "source_identifiers-INITIAL_FORMS": "0",
             "observations-TOTAL_FORMS": "2",

@@ -38,6 +38,8 @@ def new_initiative_data(territories, themes, actors, involvements):
         "longitude": "2.55",
         "involvements-TOTAL_FORMS": str(involvements),
         "involvements-INITIAL_FORMS": "0",
+        "contact-TOTAL_FORMS": "0",
+        "contact-INITIAL_FORMS": "0",
         "source_identifiers-TOTAL_FORMS": "0",
         "source_identifiers-INITIAL_FORMS": "0",
     }
