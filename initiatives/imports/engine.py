@@ -102,7 +102,7 @@ class PlannedRow:
     warnings: list = field(default_factory=list)
     action: str = Action.NEW
     reason: str = ""
-    commune: object = None  # the Territory found, or None
+    commune: object = None  # the places.Place found, or None
     existing: Initiative = None
     identifier: SourceIdentifier = None
     changes: dict = field(default_factory=dict)
@@ -560,7 +560,6 @@ class Writer:
         self.plan = plan
         self.status = plan.mapping.get("status") or Initiative.Status.DRAFT
         self.created, self.updated, self.merged = [], [], []  # [(row, initiative)]
-        self.communes = {}
 
     def create(self, row):
         initiative = Initiative(status=self.status)
@@ -568,14 +567,14 @@ class Writer:
                      "year_started"):  # fmt: skip
             if name in row.values and row.values[name] is not None:
                 setattr(initiative, name, row.values[name])
-        initiative.commune = row.commune
+        initiative.commune_id = row.commune.pk if row.commune else None
         self.created.append((row, initiative))
 
     def update(self, row):
         initiative = row.existing
         for name, value in row.changes.items():
             if name == "commune":
-                initiative.commune = row.commune if value else None
+                initiative.commune_id = row.commune.pk if value and row.commune else None
             elif name != "themes" and not name.startswith("contact."):
                 setattr(initiative, name, value if value is not None else default_of(name))
         self.updated.append((row, initiative))

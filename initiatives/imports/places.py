@@ -12,6 +12,7 @@ import csv
 import functools
 import gzip
 import re
+from collections import namedtuple
 
 from django.utils.translation import gettext as _
 
@@ -27,11 +28,16 @@ ARRONDISSEMENT = re.compile(r"^(paris|lyon|marseille)( \d+(e|er|eme)?)?( arrondi
 CEDEX = re.compile(r" cedex( \d+)?$")
 
 
+# A commune as the finder knows it: light, for the 35,000 of France.
+Place = namedtuple("Place", "pk code name search_name")
+
+
 class PlaceFinder:
     def __init__(self):
-        communes = Territory.objects.filter(kind=Territory.Kind.COMMUNE, country="FR").only(
-            "pk", "name", "code", "search_name", "kind", "country"
+        communes = Territory.objects.filter(kind=Territory.Kind.COMMUNE, country="FR").values_list(
+            "pk", "code", "name", "search_name", named=False
         )
+        communes = [Place(*values) for values in communes]
         self.by_code = {}
         self.by_departement = {}
         self.by_name = {}
@@ -48,7 +54,7 @@ class PlaceFinder:
                 self.by_departement[(departement, key)] = [self.by_code[parent]]
 
     def find(self, insee_code="", postal_code="", name="", point=None):
-        """(the commune or None, [warnings])."""
+        """(the commune, a Place, or None; [warnings])."""
         warnings = []
         commune = self.by_code.get(str(insee_code or "").strip())
         key = name_key(name)
@@ -152,7 +158,13 @@ class Boundaries:
         from shapely.geometry import shape
 
         rows = TerritoryBoundary.objects.filter(territory__kind=kind).select_related("territory")
-        loaded = [(row.territory, shape(row.geometry)) for row in rows]
+        loaded = [
+            (
+                Place(row.territory.pk, row.territory.code, row.territory.name, ""),
+                shape(row.geometry),
+            )
+            for row in rows
+        ]
         if not loaded:
             return None
         territories, shapes = zip(*loaded, strict=True)
