@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.sitemaps",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
@@ -245,6 +246,15 @@ EMBED_FRAME_ANCESTORS = env_list("EMBED_FRAME_ANCESTORS", "*")
 
 # How long browsers and shared caches may keep a public page (config/middleware.py).
 PUBLIC_CACHE_SECONDS = env_int("PUBLIC_CACHE_SECONDS", 60)
+
+# The licence of the open data the API and the downloads publish (initiatives/exports.py),
+# stated in every export; the Open Database License by default, like OpenStreetMap's.
+DATA_LICENCE_NAME = os.environ.get("DATA_LICENCE_NAME", "ODbL 1.0")
+DATA_LICENCE_URL = os.environ.get(
+    "DATA_LICENCE_URL", "https://opendatacommons.org/licenses/odbl/1-0/"
+)
+# Who publishes the data, as exports name their source.
+DATA_SOURCE_NAME = os.environ.get("DATA_SOURCE_NAME", "Essaim")
 
 # Published initiatives not updated for this long are flagged for curators to review.
 STALE_AFTER_DAYS = int(os.environ.get("STALE_AFTER_DAYS", "365"))

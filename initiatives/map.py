@@ -158,19 +158,6 @@ def map_collection(initiatives, bbox, zoom):
     return collection
 
 
-def export_collection(initiatives, absolute_uri):
-    """Every matching initiative with a point, for GIS software: plain scalar properties."""
-    features = []
-    for initiative in initiatives_with_themes(initiatives.with_point()):
-        feature = point_feature(initiative)
-        properties = feature["properties"]
-        del properties["cluster"], properties["color"]
-        properties["url"] = absolute_uri(properties["url"])
-        properties["themes"] = "; ".join(properties["themes"])
-        features.append(feature)
-    return {"type": "FeatureCollection", "features": features}
-
-
 def initiatives_with_themes(initiatives):
     """Map-ready dicts of these initiatives, by name: one query, one row per theme (a LEFT
     JOIN, so initiatives without a theme come too); no per-row URL reversing."""

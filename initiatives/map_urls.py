@@ -6,7 +6,6 @@ urlpatterns = [
     path("carte/", map_views.MapView.as_view(), name="map"),
     path("carte/embed/", map_views.EmbedMapView.as_view(), name="map_embed"),
     path("api/map/", map_views.map_features, name="map_features"),
-    path("api/initiatives.geojson", map_views.initiatives_geojson, name="initiatives_geojson"),
     path(
         "api/territoires/<int:pk>/centre/",
         map_views.territory_centre,

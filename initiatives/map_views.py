@@ -7,7 +7,6 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -15,40 +14,12 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
 
+from . import exports
 from . import map as map_data
-from .filters import InitiativeFilter
-from .models import DirectoryVersion, Initiative, Territory, Theme
+from .api_views import bad_request, directory_response, filtered_initiatives, json_response
+from .models import Territory, Theme
 
-# Shared caches may keep an answer this long; after that they revalidate with the ETag.
-CACHE_SECONDS = 60
-GEOJSON = "application/geo+json"
 EMBED_TITLE = gettext_lazy("Map of social innovation initiatives — Essaim")
-
-
-def filtered_initiatives(request):
-    return InitiativeFilter(request.GET, queryset=Initiative.objects.published())
-
-
-def bad_request(errors):
-    summary = " ".join(f"{field}: {' '.join(messages)}" for field, messages in errors.items())
-    return JsonResponse({"error": summary, "errors": errors}, status=400)
-
-
-def cached_geojson(request, build):
-    """Answer 304 when the directory has not changed since the client's copy, else the
-    GeoJSON that build() returns; one primary-key lookup decides (DirectoryVersion)."""
-    # No Last-Modified: the version says whether anything changed, not when.
-    etag = map_data.etag_for(DirectoryVersion.current(), request.get_full_path())
-    response = get_conditional_response(request, etag=etag)
-    if response is None:
-        response = JsonResponse(
-            build(),
-            content_type=GEOJSON,
-            json_dumps_params={"separators": (",", ":"), "ensure_ascii": False},
-        )
-    response.headers["ETag"] = etag
-    patch_cache_control(response, public=True, max_age=CACHE_SECONDS)
-    return response
 
 
 @require_safe
@@ -58,22 +29,12 @@ def map_features(request):
     filterset = filtered_initiatives(request)
     if not (query.is_valid() & filterset.is_valid()):
         return bad_request(map_data.error_messages(query, filterset.form))
-    return cached_geojson(
+    bbox, zoom = query.cleaned_data["bbox"], query.cleaned_data["zoom"]
+    return directory_response(
         request,
-        lambda: map_data.map_collection(
-            filterset.qs, query.cleaned_data["bbox"], query.cleaned_data["zoom"]
+        lambda: json_response(
+            map_data.map_collection(filterset.qs, bbox, zoom), content_type=exports.GEOJSON
         ),
-    )
-
-
-@require_safe
-def initiatives_geojson(request):
-    """GET /api/initiatives.geojson?<the list's filters>: every matching point, for GIS users."""
-    filterset = filtered_initiatives(request)
-    if not filterset.is_valid():
-        return bad_request(map_data.error_messages(filterset.form))
-    return cached_geojson(
-        request, lambda: map_data.export_collection(filterset.qs, request.build_absolute_uri)
     )
 
 

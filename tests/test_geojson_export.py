@@ -18,8 +18,9 @@ def test_ogrinfo_reads_every_exported_initiative(client, directory, tmp_path):
             pytest.fail("CI=true but GDAL's ogrinfo is not installed: apt-get install gdal-bin")
         pytest.skip("GDAL's ogrinfo not installed (apt-get install gdal-bin)")
     response = client.get(reverse("initiatives_geojson"), {"theme": "economie-circulaire-reemploi"})
+    content = b"".join(response.streaming_content)
     export = tmp_path / "initiatives.geojson"
-    export.write_bytes(response.content)
+    export.write_bytes(content)
 
     result = subprocess.run(
         [OGRINFO, "-so", "-al", str(export)], capture_output=True, text=True, check=True
@@ -28,4 +29,8 @@ def test_ogrinfo_reads_every_exported_initiative(client, directory, tmp_path):
     assert "ERROR" not in result.stderr and "Warning" not in result.stderr
     assert "Geometry: Point" in result.stdout
     assert "Feature Count: 2" in result.stdout
-    assert len(json.loads(response.content)["features"]) == 2
+    # The properties, typed: text, whole numbers, dates.
+    assert "commune_code: String" in result.stdout
+    assert "year_started: Integer" in result.stdout
+    assert "updated_at: DateTime" in result.stdout
+    assert len(json.loads(content)["features"]) == 2

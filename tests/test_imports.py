@@ -114,7 +114,7 @@ def test_people_s_phones_and_e_mails_never_reach_a_public_page(site, client):
     for url in (
         initiative.get_absolute_url(),
         "/initiatives/?q=marais",
-        "/api/initiatives.geojson",
+        "/api/initiatives.json",
     ):
         page = client.get(url).content.decode()
         assert "jeanne.dupont" not in page and "06 12 34" not in page, url

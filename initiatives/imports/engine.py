@@ -47,6 +47,7 @@ TEXT_FIELDS = {
     "how_it_works": None,
     "obstacles": None,
     "enablers": None,
+    "lessons": None,
     "address": 300,
 }
 COMPARED = [

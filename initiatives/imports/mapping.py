@@ -48,6 +48,7 @@ TARGETS = [
     target("how_it_works", _("How it works"), "comment faire|fonctionnement"),
     target("obstacles", _("Obstacles"), "freins|obstacles"),
     target("enablers", _("Enablers"), "facilitations|leviers"),
+    target("lessons", _("Lessons learned"), "enseignements|lecons|lessons"),
     target("website", _("Website"), "website|site|site web|siteweb|url"),
     target("address", _("Address"), "address|adresse|address streetaddress|rue"),
     target(
@@ -132,6 +133,18 @@ GOGOCARTO = {
         "longitude": "geo.longitude",
         "categories": "categories",
         "updated": "updatedAt",
+        # What Essaim's own GoGoCarto feed adds (initiatives/exports.py gogocarto_element).
+        "how_it_works": "howItWorks",
+        "obstacles": "obstacles",
+        "enablers": "enablers",
+        "lessons": "lessons",
+        "stage": "stage",
+        "legal_form": "legalForm",
+        "year_started": "yearStarted",
+        "actors.carrier": "carriers",
+        "actors.funder": "funders",
+        "actors.support": "supportPartners",
+        "actors.taker": "takers",
         "contact.name": "contact",
         "contact.email": ["email", "mail"],
         "contact.phone": ["phone", "telephone"],
@@ -150,7 +163,14 @@ def proposed_mapping(table):
     """The built-in GoGoCarto mapping for its exports, else one matched on the columns' names
     ("Code postal", "adresse", "Financeurs"...)."""
     if table.is_gogocarto:
-        return {**GOGOCARTO, "columns": dict(GOGOCARTO["columns"])}
+        # Only the keys this file has: a field no element carries is left alone, not emptied.
+        present = set(table.columns)
+        columns = {
+            name: keys
+            for name, keys in GOGOCARTO["columns"].items()
+            if present & set(keys if isinstance(keys, list) else [keys])
+        }
+        return {**GOGOCARTO, "columns": columns}
     by_key = {column_key(column): column for column in table.columns}
     columns = {}
     for target in TARGETS:

@@ -24,3 +24,9 @@ def language_links(context):
         (code, name, translate_url(request.get_full_path(), code), code == current)
         for code, name in settings.LANGUAGES
     ]
+
+
+@register.simple_tag
+def data_licence():
+    """The licence the directory's data is published under (settings.DATA_LICENCE_*)."""
+    return {"name": settings.DATA_LICENCE_NAME, "url": settings.DATA_LICENCE_URL}

@@ -129,6 +129,9 @@ function updateLinks(config, query) {
   for (const link of document.querySelectorAll("[data-map-unlocated-link]")) {
     link.href = `${config.listUrl}?${unlocated}`;
   }
+  for (const link of document.querySelectorAll("[data-download-link]")) {
+    link.href = `${link.dataset.downloadLink}${suffix}`;
+  }
   const share = document.querySelector("[data-map-share-link]");
   if (share) share.value = `${config.mapUrl}${suffix}`;
   const code = document.querySelector("[data-map-embed-code]");
