@@ -4,7 +4,10 @@ Every request outside the test server is aborted, so the map has no tiles: the m
 clusters must show on a blank background without any JavaScript error.
 """
 
+import csv
+import io
 import re
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -112,6 +115,31 @@ def test_a_theme_filter_changes_the_markers_and_the_url_without_reload(page, liv
         re.compile(r"/carte/\?theme=ressourceries$")
     )
     assert page.evaluate("window.notReloaded") is True
+    assert page.console_errors == []
+
+
+def test_the_download_menu_follows_the_maps_filters_and_downloads_them(page, live_server, demo):
+    page.goto(live_server.url + "/carte/")
+    expect(page.locator(MARKERS).first).to_be_visible()
+    page.get_by_label(re.compile(r"^Ressourceries")).check()
+    expect(page).to_have_url(re.compile(r"/carte/\?theme=ressourceries$"))
+
+    # From the keyboard: the menu is a disclosure, Enter opens it.
+    page.locator(".download-menu summary").focus()
+    page.keyboard.press("Enter")
+    csv_link = page.get_by_role("link", name="CSV", exact=True)
+    expect(csv_link).to_be_visible()
+    expect(csv_link).to_have_attribute("href", "/api/initiatives.csv?theme=ressourceries")
+    with page.expect_download() as download:
+        csv_link.focus()
+        page.keyboard.press("Enter")
+    content = Path(download.value.path()).read_text(encoding="utf-8-sig")
+
+    names = [row["name"] for row in csv.DictReader(io.StringIO(content))]
+    expected = Initiative.objects.published().filter(themes__slug="ressourceries")
+    assert sorted(names) == sorted(expected.values_list("name", flat=True))
+    assert names
+    assert download.value.suggested_filename.startswith("essaim-initiatives-")
     assert page.console_errors == []
 
 
