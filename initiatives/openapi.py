@@ -285,23 +285,22 @@ def allowed_values(parameter):
     return schema.get("enum") or schema.get("items", {}).get("enum") or []
 
 
-PLACE = {
-    "type": ["object", "null"],
-    "properties": {"name": {"type": "string"}, "code": {"type": "string"}},
-    "required": ["name", "code"],
-}
-ABOUT = {
-    "licence": {
+def strings(*names):
+    """The schema of an object of these string properties, all required."""
+    return {
         "type": "object",
-        "properties": {"name": {"type": "string"}, "url": {"type": "string", "format": "uri"}},
-        "required": ["name", "url"],
-    },
-    "source": {
-        "type": "object",
-        "properties": {"name": {"type": "string"}, "url": {"type": "string", "format": "uri"}},
-        "required": ["name", "url"],
-    },
+        "properties": {name: {"type": "string"} for name in names},
+        "required": list(names),
+    }
+
+
+PLACE = {**strings("name", "code"), "type": ["object", "null"]}
+NAMED_LINK = {
+    "type": "object",
+    "properties": {"name": {"type": "string"}, "url": {"type": "string", "format": "uri"}},
+    "required": ["name", "url"],
 }
+ABOUT = {"licence": NAMED_LINK, "source": NAMED_LINK}
 SCHEMAS = {
     "Error": {
         "type": "object",
@@ -339,26 +338,8 @@ SCHEMAS = {
             "country": {"type": "string"},
             "latitude": {"type": ["number", "null"]},
             "longitude": {"type": ["number", "null"]},
-            "themes": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {"slug": {"type": "string"}, "name": {"type": "string"}},
-                    "required": ["slug", "name"],
-                },
-            },
-            "action_territories": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "slug": {"type": "string"},
-                        "name": {"type": "string"},
-                        "code": {"type": "string"},
-                    },
-                    "required": ["slug", "name", "code"],
-                },
-            },
+            "themes": {"type": "array", "items": strings("slug", "name")},
+            "action_territories": {"type": "array", "items": strings("slug", "name", "code")},
             "actors": {
                 "type": "array",
                 "items": {
@@ -420,7 +401,7 @@ SCHEMAS = {
         "properties": {
             "licence": {"type": "string", "format": "uri"},
             "ontology": {"const": "gogofull"},
-            "source": ABOUT["source"],
+            "source": NAMED_LINK,
             "data": {"type": "array", "items": {"type": "object"}},
         },
         "required": ["licence", "ontology", "data"],
