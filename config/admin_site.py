@@ -49,7 +49,8 @@ class SafeChangeList(ChangeList):
 
 class SafeAutocompleteMixin:
     """An autocomplete widget that renders a submitted value which names no row (a ":" for a
-    commune's id) as no choice: Django's would query with it and fail."""
+    commune's id, an id beyond the database's integers) as no choice: Django's would query
+    with it and fail."""
 
     def optgroups(self, name, value, attr=None):
         remote = self.field.remote_field
@@ -60,7 +61,8 @@ class SafeAutocompleteMixin:
 
 def converts(model_field, value):
     try:
-        model_field.to_python(value)
+        # The validators hold the database's range of integers (SQLite cannot take 2**63).
+        model_field.run_validators(model_field.to_python(value))
     except ValidationError:
         return False
     return True
