@@ -26,7 +26,6 @@ from django.db.models import (
     FloatField,
     Func,
     IntegerField,
-    Prefetch,
     Q,
     Value,
     When,
@@ -149,52 +148,78 @@ def _plain_search(initiatives, words):
     )
 
 
-def build_search_documents(initiatives):
-    """{pk: search document} for these initiatives, in five queries however many there are.
+# An initiative's own texts in its search document, in this order.
+DOCUMENT_FIELDS = (
+    "name",
+    "summary",
+    "description",
+    "how_it_works",
+    "obstacles",
+    "enablers",
+    "lessons",
+    "address",
+)
+
+
+def search_document(texts, places, action_territories, actors):
+    """An initiative's search document: its DOCUMENT_FIELDS' texts, then the names of its
+    places (its commune and the territories above it), of its territories of action and of
+    its actors. The last two are sorted: the same initiative always gets the same document,
+    however its rows were read."""
+    return normalise(" ".join([*texts, *places, *sorted(action_territories), *sorted(actors)]))
+
+
+def place_names(territories, commune_paths):
+    """{path: [names of the commune and of the territories above it]} for these paths;
+    `territories` is the Territory model's manager. One query."""
+    ancestors = {path: _ancestor_paths(path) for path in commune_paths}
+    names = dict(
+        territories.filter(
+            path__in={path for paths in ancestors.values() for path in paths}
+        ).values_list("path", "name")
+    )
+    return {path: [names.get(p, "") for p in paths] for path, paths in ancestors.items()}
+
+
+def outdated_search_documents(initiatives):
+    """{pk: search document} of these initiatives whose stored document is not what it
+    should be, in four queries however many there are.
 
     Uses only fields and relations, so that a data migration can call it with historical models.
     """
     initiative_model = initiatives.model
     territory_model = initiative_model._meta.get_field("commune").related_model
     involvement_model = initiative_model._meta.get_field("involvements").related_model
-    rows = list(
-        initiatives.select_related("commune").prefetch_related(
-            Prefetch("action_territories", queryset=territory_model.objects.only("name")),
-            Prefetch("involvements", queryset=involvement_model.objects.select_related("actor")),
-        )
-    )
-    ancestor_paths = {
-        path for row in rows if row.commune_id for path in _ancestor_paths(row.commune.path)
-    }
-    place_names = dict(
-        territory_model.objects.filter(path__in=ancestor_paths).values_list("path", "name")
-    )
+    action_territories = initiative_model._meta.get_field("action_territories").remote_field
+    rows = list(initiatives.values_list("pk", "search_document", "commune__path", *DOCUMENT_FIELDS))
+    pks = [row[0] for row in rows]
+    acting_in = {pk: [] for pk in pks}
+    for pk, name in action_territories.through.objects.filter(initiative__in=pks).values_list(
+        "initiative", "territory__name"
+    ):
+        acting_in[pk].append(name)
+    acting = {pk: [] for pk in pks}
+    for pk, name in involvement_model.objects.filter(initiative__in=pks).values_list(
+        "initiative", "actor__name"
+    ):
+        acting[pk].append(name)
+    places = place_names(territory_model.objects, {row[2] for row in rows if row[2]})
     documents = {}
-    for row in rows:
-        pieces = [
-            row.name,
-            row.summary,
-            row.description,
-            row.how_it_works,
-            row.obstacles,
-            row.enablers,
-            row.lessons,
-            row.address,
-        ]
-        if row.commune_id:
-            pieces += [place_names.get(path, "") for path in _ancestor_paths(row.commune.path)]
-        pieces += [territory.name for territory in row.action_territories.all()]
-        pieces += [involvement.actor.name for involvement in row.involvements.all()]
-        documents[row.pk] = normalise(" ".join(pieces))
+    for pk, stored, path, *texts in rows:
+        document = search_document(texts, places.get(path, []), acting_in[pk], acting[pk])
+        if document != stored:
+            documents[pk] = document
     return documents
 
 
 def refresh_search_documents(initiatives, pks):
-    """Rebuild and store the search documents of the initiatives with these pks, by batches
-    of BATCH_SIZE: six queries a batch. `initiatives` is the model's manager."""
+    """Rebuild the search documents of the initiatives with these pks and store those that
+    changed, by batches of BATCH_SIZE: five queries a batch at most. `initiatives` is the
+    model's manager. An unchanged document is not written: a rewritten row costs its
+    indexes (the search vector's and the trigram one) as much as a new one."""
     pks = list(pks)
     for start in range(0, len(pks), BATCH_SIZE):
-        documents = build_search_documents(initiatives.filter(pk__in=pks[start:][:BATCH_SIZE]))
+        documents = outdated_search_documents(initiatives.filter(pk__in=pks[start:][:BATCH_SIZE]))
         initiatives.bulk_update(
             [
                 initiatives.model(pk=pk, search_document=document)

@@ -4,6 +4,7 @@ save ever silently lost."""
 import threading
 
 import pytest
+import reversion
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection, transaction
@@ -13,7 +14,15 @@ from reversion.models import Revision, Version
 
 from actors.models import Actor, Involvement
 from evaluation.models import Assessment, Criterion, Framework
-from initiatives.models import DirectoryVersion, Initiative, Territory, Theme
+from initiatives import history
+from initiatives.models import (
+    DirectoryVersion,
+    Initiative,
+    InitiativeContact,
+    SourceIdentifier,
+    Territory,
+    Theme,
+)
 from tests.conftest import create_curator
 from tests.forms import form_data
 
@@ -218,6 +227,40 @@ def test_the_demo_load_is_one_revision(db):
     assert "demo.json" in Revision.objects.get().comment
     call_command("load_demo", only_demo_places=True, verbosity=0)
     assert Revision.objects.count() == 1, "an unchanged load records nothing"
+
+
+def test_a_revision_saved_in_bulk_holds_what_reversion_records(directory, territories):
+    # history.save_revision, for imports: the same versions as reversion.add_to_revision,
+    # the followed rows included, so that comparing and restoring work on them alike.
+    maison = directory["maison"]
+    maison.action_territories.add(territories["hauts-de-france"])
+    SourceIdentifier.objects.create(initiative=maison, source="transiscope", identifier="x1")
+    InitiativeContact.objects.create(initiative=maison, email="prive@example.org")
+
+    def recorded(revision):
+        return {
+            (version.content_type.model, version.object_id): (
+                version.object_repr,
+                {
+                    name: sorted(v) if isinstance(v, list) else v
+                    for name, v in version.field_dict.items()
+                },
+            )
+            for version in revision.version_set.select_related("content_type")
+        }
+
+    with reversion.create_revision():
+        reversion.add_to_revision(maison)
+    by_reversion = Revision.objects.latest("pk")
+    in_bulk = history.save_revision(Initiative, [maison.pk], comment="Importé")
+    assert recorded(in_bulk) == recorded(by_reversion)
+    assert {model for model, _pk in recorded(in_bulk)} == {
+        "initiative",
+        "involvement",
+        "sourceidentifier",
+        "initiativecontact",
+    }
+    assert history.save_revision(Initiative, []) is None
 
 
 def test_the_public_never_reaches_the_history(client, directory, commit):

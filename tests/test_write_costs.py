@@ -148,7 +148,7 @@ def bulk_path(size, actor, theme):
 )
 def test_a_bulk_path_runs_as_many_queries_for_2000_rows_as_for_100(directory, themes, commit):
     # The refresh rebuilds search documents by batches of 5,000 (initiatives/search.py):
-    # constant up to there, one batch of six queries more per 5,000 rows after.
+    # constant up to there, one batch of five queries more per 5,000 rows after.
     counts = {}
     for size in (100, 2000):
         with CaptureQueriesContext(connection) as queries, commit():

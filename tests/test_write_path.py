@@ -338,8 +338,9 @@ def test_one_refresh_per_transaction(
         )
         directory["maison"].save()
     assert len(callbacks) == 5
-    # The two initiatives with their communes, their territories of action, their
-    # involvements with actors; the communes' ancestors; the two documents; the version.
+    # The two initiatives with their communes' paths and their stored documents, their
+    # territories of action, their actors; the communes' ancestors; the two documents; the
+    # version.
     with django_assert_num_queries(6):
         for callback in callbacks:
             callback()

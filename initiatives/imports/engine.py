@@ -18,7 +18,6 @@ import difflib
 import math
 from dataclasses import dataclass, field
 
-import reversion
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -26,15 +25,16 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from actors.models import Actor, Involvement
-from initiatives import freshness
+from initiatives import freshness, history
 from initiatives.bulk import count_saves, sync_links
 from initiatives.models import (
     Initiative,
     InitiativeContact,
     SourceIdentifier,
+    Territory,
     Theme,
 )
-from initiatives.search import words_of
+from initiatives.search import DOCUMENT_FIELDS, place_names, search_document, words_of
 
 from . import mapping as read
 from .places import PlaceFinder
@@ -495,8 +495,7 @@ def apply_import(plan, decisions=None, user=None, file_name=""):
     """
     decisions = decisions or {}
     report = Report(rejected=len(plan.rejected()))
-    with transaction.atomic(), reversion.create_revision():
-        reversion.set_user(user)
+    with transaction.atomic():
         writer = Writer(plan)
         for row in plan.rows:
             if row.action == Action.REJECTED:
@@ -538,19 +537,17 @@ def apply_import(plan, decisions=None, user=None, file_name=""):
             len(writer.updated),
             len(writer.merged),
         )
-        reversion.set_comment(
-            _(
-                "Imported from %(file)s (%(source)s): %(created)d created, %(updated)d updated, "
-                "%(merged)d merged."
-            )  # fmt: skip
-            % {
-                "file": file_name or plan.source,
-                "source": plan.source,
-                "created": report.created,
-                "updated": report.updated,
-                "merged": report.merged,
-            }
-        )
+        comment = _(
+            "Imported from %(file)s (%(source)s): %(created)d created, %(updated)d updated, "
+            "%(merged)d merged."
+        ) % {
+            "file": file_name or plan.source,
+            "source": plan.source,
+            "created": report.created,
+            "updated": report.updated,
+            "merged": report.merged,
+        }
+        history.save_revision(Initiative, writer.touched, user=user, comment=comment)
     return report
 
 
@@ -561,6 +558,7 @@ class Writer:
         self.plan = plan
         self.status = plan.mapping.get("status") or Initiative.Status.DRAFT
         self.created, self.updated, self.merged = [], [], []  # [(row, initiative)]
+        self.touched = set()  # pks of the initiatives written
 
     def create(self, row):
         initiative = Initiative(status=self.status)
@@ -597,12 +595,15 @@ class Writer:
         self.merged.append((row, initiative))
 
     def write(self):
+        everything = self.created + self.updated + self.merged
+        actors = self.write_actors(everything)
         created = [initiative for _row, initiative in self.created]
         now = timezone.now()
         for initiative in created:
             initiative.slug = self.free_slug(initiative.name)
             if initiative.status == Initiative.Status.PUBLISHED:
                 initiative.published_at = now
+        self.give_search_documents(actors)
         Initiative.objects.bulk_create(created, batch_size=1000)
         # A row whose content changed is saved as a form would save it (updated_at, one more
         # edit); new involvements alone do not change the initiative's own content.
@@ -617,18 +618,30 @@ class Writer:
             initiatives = [initiative for _row, initiative in edited]
             fields |= count_saves(Initiative, initiatives)
             Initiative.objects.bulk_update(initiatives, sorted(fields), batch_size=1000)
-        everything = self.created + self.updated + self.merged
         self.write_themes(everything)
-        self.write_actors(everything)
+        self.write_involvements(everything, actors)
         self.write_contacts(everything)
         self.write_identifiers(everything)
-        touched = {initiative.pk for _row, initiative in everything}
-        if touched:
-            for initiative in Initiative.objects.filter(pk__in=touched).prefetch_related(
-                *Initiative.HISTORY_LOOKUPS
-            ):
-                reversion.add_to_revision(initiative)
-            freshness.directory_changed(touched)
+        self.touched = {initiative.pk for _row, initiative in everything}
+        if self.touched:
+            freshness.directory_changed(self.touched)
+
+    def give_search_documents(self, actors):
+        """New initiatives are inserted with their search documents: the refresh at commit
+        then finds them up to date, instead of writing every new row a second time."""
+        paths = dict(
+            Territory.objects.filter(
+                pk__in={row.commune.pk for row, _initiative in self.created if row.commune}
+            ).values_list("pk", "path")
+        )
+        places = place_names(Territory.objects, set(paths.values()))
+        for row, initiative in self.created:
+            initiative.search_document = search_document(
+                [getattr(initiative, name) for name in DOCUMENT_FIELDS],
+                places.get(paths.get(initiative.commune_id), []),
+                [],
+                {actors[words_of(name)].name for _role, name in row.actors},
+            )
 
     def free_slug(self, name):
         if not hasattr(self, "taken"):
@@ -653,14 +666,19 @@ class Writer:
                 {pk: {ids[slug] for slug in slugs if slug in ids} for pk, slugs in wanted.items()},
             )
 
-    def write_actors(self, rows):
-        wanted = [
+    @staticmethod
+    def wanted_involvements(rows):
+        return [
             (initiative, role, name)
             for row, initiative in rows
             for role, name in (row.new_actors if row.existing else row.actors)
         ]
+
+    def write_actors(self, rows):
+        """{words_of(name): Actor} of the rows' actors, creating those missing."""
+        wanted = self.wanted_involvements(rows)
         if not wanted:
-            return
+            return {}
         actors = {words_of(actor.name): actor for actor in Actor.objects.only("pk", "name", "slug")}
         taken = {actor.slug for actor in actors.values()}
         new = []
@@ -676,6 +694,12 @@ class Writer:
                 )
                 new.append(actors[key])
         Actor.objects.bulk_create(new)
+        return actors
+
+    def write_involvements(self, rows, actors):
+        wanted = self.wanted_involvements(rows)
+        if not wanted:
+            return
         existing = set(
             Involvement.objects.filter(
                 initiative__in=[initiative for initiative, _role, _name in wanted]
