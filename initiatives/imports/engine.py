@@ -424,17 +424,29 @@ class DuplicateFinder:
         if row.siret and row.siret in self.by_siret:
             add(self.by_siret[row.siret], _("same SIRET"), 1.0)
         site = row.values.get("website")
+        same_website = _("same website")
         for pk in self.by_website.get(website_key(site), []) if site else []:
-            add(pk, _("same website"), 0.95)
+            add(pk, same_website, 0.95)
         key = words_of(row.name)
         for pk in self.by_place.get((row.values.get("commune"), key), []):
             add(pk, _("same name, same commune"), 0.9)
         latitude, longitude = row.values.get("latitude"), row.values.get("longitude")
         if latitude is not None:
+            # The matcher keeps what it learnt of the row's name from one neighbour to the
+            # next; its quick upper bounds spare the full comparison of most names. A dense
+            # city puts hundreds of initiatives around a point.
+            matcher = difflib.SequenceMatcher(None, b=key)
             for pk, other, other_latitude, other_longitude in self.nearby(latitude, longitude):
-                similarity = difflib.SequenceMatcher(None, key, other).ratio()
                 metres = distance(latitude, longitude, other_latitude, other_longitude)
-                if similarity >= SIMILAR_NAMES and metres <= NEARBY_METRES:
+                if metres > NEARBY_METRES:
+                    continue
+                matcher.set_seq1(other)
+                if matcher.real_quick_ratio() < SIMILAR_NAMES:
+                    continue
+                if matcher.quick_ratio() < SIMILAR_NAMES:
+                    continue
+                similarity = matcher.ratio()
+                if similarity >= SIMILAR_NAMES:
                     reason = _("similar name %(metres)d m away") % {"metres": metres}
                     add(pk, reason, similarity * (1 - metres / NEARBY_METRES / 4))
         initiatives = Initiative.objects.in_bulk([pk for pk in found if pk not in self.initiatives])
