@@ -20,7 +20,7 @@ from actors.models import Actor, Involvement
 from evaluation.filters import AssessedWithFilter, DimensionScoreFilter
 
 from .models import Initiative, Territory, Theme
-from .search import normalise
+from .search import normalise, typos_wanted
 
 SORT_CHOICES = [
     ("relevance", _("relevance")),
@@ -111,8 +111,12 @@ class InitiativeFilter(django_filters.FilterSet):
         return names
 
     def filter_search(self, queryset, name, value):
-        # Orders by relevance; a `sort` other than relevance overrides it.
-        return queryset.search(value)
+        # Orders by relevance; a `sort` other than relevance overrides it. The facets filter
+        # again for each count: whether to look for typos is decided once, over everything
+        # this FilterSet lists.
+        if not hasattr(self, "typos"):
+            self.typos = typos_wanted(self.queryset, value)
+        return queryset.search(value, typos=self.typos)
 
     def filter_themes(self, queryset, name, themes):
         if not themes:

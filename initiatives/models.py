@@ -454,9 +454,9 @@ class InitiativeQuerySet(models.QuerySet):
             return self.filter(status__in=[Initiative.Status.PUBLISHED, Initiative.Status.ARCHIVED])
         return self.published()
 
-    def search(self, text):
+    def search(self, text, typos=None):
         """Initiatives matching a visitor's words, best first (see initiatives/search.py)."""
-        return search.search(self, text)
+        return search.search(self, text, typos)
 
     def with_card_data(self):
         """What an initiative card shows: the commune and the themes (one more query)."""

@@ -17,13 +17,16 @@ when a transaction that changed any of these commits; bulk writes call
 import re
 import unicodedata
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import (
+    SearchQuery,
+    SearchRank,
+    SearchVector,
+    TrigramWordSimilarity,
+)
 from django.db import connections
 from django.db.models import (
     Case,
-    Exists,
     F,
-    FloatField,
     Func,
     IntegerField,
     Q,
@@ -95,40 +98,51 @@ def search_vector_expression():
     )
 
 
-def search(initiatives, text):
-    """These initiatives matching a visitor's words, best first, annotated with `search_rank`."""
+def search(initiatives, text, typos=None):
+    """These initiatives matching a visitor's words, best first, annotated with `search_rank`.
+
+    `typos`: whether to look for similar words instead, on PostgreSQL; by default, when the
+    words match none of these initiatives (`typos_wanted()`, one more query).
+    """
     words = words_of(text)
     if not words:
         return initiatives
-    if connections[initiatives.db].vendor == "postgresql":
-        return _postgresql_search(initiatives, text, words)
-    return _plain_search(initiatives, words)
-
-
-def _postgresql_search(initiatives, text, words):
-    from django.contrib.postgres.search import TrigramWordSimilarity
-
-    query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
-    matches = Q(search_vector=query)
-    if len(words) >= MIN_TYPO_LENGTH and not WEB_SEARCH_OPERATORS.search(text):
-        # The typo fallback: similar words, only when no initiative matches the text query
-        # (one query all the same: PostgreSQL evaluates the uncorrelated EXISTS once).
-        matches |= ~Exists(initiatives.filter(search_vector=query)) & Q(
-            search_document__trigram_word_similar=words
+    if connections[initiatives.db].vendor != "postgresql":
+        return _plain_search(initiatives, words)
+    if typos is None:
+        typos = typos_wanted(initiatives, text)
+    if typos:
+        return (
+            initiatives.filter(search_document__trigram_word_similar=words)
+            .annotate(search_rank=TrigramWordSimilarity(words, "search_document"))
+            .order_by("-search_rank", "name", "pk")
         )
+    query = text_query(text)
     return (
-        initiatives.filter(matches)
-        .annotate(
-            search_rank=SearchRank(F("search_vector"), query),
-            # Only computed for the typos' results: word_similarity over long documents is slow.
-            search_similarity=Case(
-                When(search_vector=query, then=Value(1.0)),
-                default=TrigramWordSimilarity(words, "search_document"),
-                output_field=FloatField(),
-            ),
-        )
-        .order_by("-search_rank", "-search_similarity", "name", "pk")
+        initiatives.filter(search_vector=query)
+        .annotate(search_rank=SearchRank(F("search_vector"), query))
+        .order_by("-search_rank", "name", "pk")
     )
+
+
+def typos_wanted(initiatives, text):
+    """Whether a search of these initiatives should look for words similar to the text's:
+    on PostgreSQL, when the text may hold a typo and matches none of them.
+
+    The typo search is a query of its own: OR-ed into the indexed one, it makes PostgreSQL
+    read every row's search vector instead of using the index (seconds at 100,000).
+    """
+    words = words_of(text)
+    return (
+        connections[initiatives.db].vendor == "postgresql"
+        and len(words) >= MIN_TYPO_LENGTH
+        and not WEB_SEARCH_OPERATORS.search(text)
+        and not initiatives.filter(search_vector=text_query(text)).exists()
+    )
+
+
+def text_query(text):
+    return SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
 
 
 def _plain_search(initiatives, words):

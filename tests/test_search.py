@@ -2,6 +2,8 @@
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from actors.models import Involvement
 from initiatives.freshness import directory_changed
@@ -134,6 +136,18 @@ class TestOnPostgreSQL:
     def test_a_typo_is_forgiven_when_nothing_matches_exactly(self, directory):
         assert found("ecollogie") == ["fe2i"]
         assert found("maison des echanjes") == ["maison-des-echanges"]
+
+    def test_the_typo_search_is_never_ored_into_the_indexed_one(self, client, directory):
+        # An OR of the two makes PostgreSQL scan every row's search vector: a word that
+        # matches runs the indexed query alone; only a word that matches nothing looks
+        # for similar words, in a query of its own.
+        for words, expected in (("ecologie", "@@"), ("ecollogie", "%>")):
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(reverse("initiative_list"), {"q": words})
+            assert [i.slug for i in response.context["page_obj"].object_list] == ["fe2i"]
+            searching = [q["sql"] for q in queries if "@@" in q["sql"] or "%>" in q["sql"]]
+            assert any(expected in sql for sql in searching)
+            assert not any("@@" in sql and "%>" in sql for sql in searching)
 
     def test_the_results_carry_their_rank(self, directory):
         initiative = Initiative.objects.search("ecologie").get()
