@@ -255,6 +255,10 @@ DATA_LICENCE_URL = os.environ.get(
 )
 # Who publishes the data, as exports name their source.
 DATA_SOURCE_NAME = os.environ.get("DATA_SOURCE_NAME", "Essaim")
+# Whole-file exports per visitor's address (django-ratelimit's "N/s|m|h|d"), counted in the
+# cache: Redis when REDIS_URL is set, shared by the app servers. Empty: no limit. The limit
+# fails open: while Redis is unreachable, nothing is counted and every request is served.
+EXPORT_RATE_LIMIT = os.environ.get("EXPORT_RATE_LIMIT", "30/m") or None
 
 # Published initiatives not updated for this long are flagged for curators to review.
 STALE_AFTER_DAYS = int(os.environ.get("STALE_AFTER_DAYS", "365"))

@@ -19,3 +19,5 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 WHITENOISE_AUTOREFRESH = True
 # Uploads (imports) go to a folder of their own, not into the project's.
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="essaim-test-media-"))
+# Tests download the exports many times a minute; test_exports sets a limit to test it.
+EXPORT_RATE_LIMIT = None

@@ -15,6 +15,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
+from django_ratelimit.core import is_ratelimited
+
+from config.middleware import client_ip
 
 from . import exports, openapi
 from .filters import InitiativeFilter
@@ -60,7 +63,28 @@ def json_response(data, **kwargs):
 
 def export(request, make, content_type, extension=None):
     """The filtered initiatives' records through make(records, about): bytes, or pieces of
-    text to stream. With an extension, a file to download under that name."""
+    text to stream. With an extension, a file to download under that name.
+
+    A whole file costs seconds of a worker: at most EXPORT_RATE_LIMIT per address, then a
+    429 that says when to come back."""
+    if is_ratelimited(
+        request,
+        group="exports",
+        key=lambda group, request: client_ip(request),
+        rate=settings.EXPORT_RATE_LIMIT,
+        increment=True,
+    ):
+        response = json_response(
+            {
+                "error": _(
+                    "Too many downloads from your address: at most %(rate)s. Try again in a minute."
+                )
+                % {"rate": settings.EXPORT_RATE_LIMIT}
+            },
+            status=429,
+        )
+        response.headers["Retry-After"] = "60"
+        return response
     filterset = filtered_initiatives(request)
     if not filterset.is_valid():
         return bad_request(error_messages(filterset.form))

@@ -7,6 +7,7 @@ import json
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from openapi_spec_validator import validate
 from openpyxl import load_workbook
@@ -386,6 +387,25 @@ def test_an_export_is_a_304_until_the_directory_changes(client, directory, commi
     again = client.get(reverse("initiatives_csv"), headers={"if-none-match": etag})
     assert again.status_code == 200
     assert "Nouveau résumé" in b"".join(again.streaming_content).decode()
+
+
+def test_whole_file_exports_are_limited_per_address_with_a_429_that_says_why(
+    client, directory, settings
+):
+    settings.EXPORT_RATE_LIMIT = "3/m"
+    cache.clear()
+    urls = [
+        reverse(name) for name in ("initiatives_csv", "initiatives_geojson", "initiatives_xlsx")
+    ]
+    assert [client.get(url).status_code for url in urls] == [200, 200, 200]
+    refused = client.get(reverse("initiatives_gogocarto"))
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == "60"
+    assert "3/m" in refused.json()["error"]
+    # Another address has its own count; the JSON pages are not whole files.
+    assert client.get(urls[0], REMOTE_ADDR="192.0.2.7").status_code == 200
+    assert client.get(reverse("initiatives_json")).status_code == 200
+    cache.clear()
 
 
 def test_an_export_costs_the_same_queries_for_ten_or_a_hundred_initiatives(
