@@ -24,6 +24,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from actors.models import Involvement
 
+from .links import linkable
 from .map import DECIMALS, point
 from .models import COMMUNE_KINDS, Initiative, Territory
 
@@ -189,7 +190,9 @@ class RecordBuilder:
             "legal_form": row["legal_form"],
             "legal_form_label": label(Initiative.LegalForm, row["legal_form"]),
             "year_started": row["year_started"],
-            "website": row["website"],
+            # Aggregators show it as a link: a javascript: URL written outside the forms
+            # (a shell, an import) goes out as no website, as on the pages.
+            "website": linkable(row["website"]),
             "address": row["address"],
             "commune": (
                 {"name": row["commune__name"], "code": row["commune__code"]}

@@ -297,6 +297,20 @@ def test_cells_that_would_run_as_formulas_are_neutralised(client, directory, com
 # --- Each format ------------------------------------------------------------------------------
 
 
+def test_a_website_that_would_run_script_is_not_exported(client, directory, commit):
+    with commit():
+        Initiative.objects.filter(slug="fe2i").update(website="javascript:alert(1)")
+    for name in (
+        "initiatives_csv",
+        "initiatives_json",
+        "initiatives_geojson",
+        "initiatives_gogocarto",
+    ):
+        _response, body = download(client, name)
+        assert b"javascript:" not in body, name
+        assert b"Florange" in body, name
+
+
 def test_the_xlsx_opens_with_openpyxl_and_says_what_it_is(client, rich_directory):
     response, body = download(client, "initiatives_xlsx", {"territory": "hauts-de-france"})
 

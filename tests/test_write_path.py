@@ -17,6 +17,9 @@ from django.utils import timezone
 from actors.models import Actor, Involvement
 from evaluation.models import Assessment, Criterion, CriterionScore, Framework
 from initiatives.freshness import directory_changed
+from initiatives.imports.engine import apply_import, plan_import
+from initiatives.imports.mapping import proposed_mapping
+from initiatives.imports.readers import read_table
 from initiatives.models import DirectoryVersion, Initiative, Territory
 
 WORLD = "-180,-90,180,90"
@@ -60,7 +63,7 @@ def test_saving_an_initiative(client, directory, commit):
 
 
 def test_deleting_an_initiative(client, directory, commit):
-    # watch(Initiative): post_delete.
+    # watch(Initiative): pre_delete.
     before = etag(client)
     with commit():
         directory["fe2i"].delete()
@@ -69,7 +72,7 @@ def test_deleting_an_initiative(client, directory, commit):
 
 
 def test_saving_and_deleting_an_involvement(client, directory, make_actor, commit):
-    # watch(Involvement): post_save and post_delete, with the involvement's initiative.
+    # watch(Involvement): post_save and pre_delete, with the involvement's initiative.
     actor = make_actor("Coopérative Zébulon")
     before = etag(client)
     with commit():
@@ -321,6 +324,25 @@ def test_a_bulk_path_calls_directory_changed_once(client, directory, commit):
         directory_changed([initiative.pk for initiative in created])
     assert found(client, "atelier godin") == [f"atelier-velo-{n}" for n in range(3)]
     assert_changed(client, before)
+
+
+def test_an_import(client, directory, commit):
+    # The import engine (initiatives/imports/engine.py) writes in bulk and calls
+    # directory_changed() once: new rows are found and change the map's version, and a
+    # second import's changes reach the search documents, which it does not write itself.
+    def run(content):
+        table = read_table(content.encode())
+        mapping = {**proposed_mapping(table), "status": Initiative.Status.PUBLISHED}
+        with commit():
+            apply_import(plan_import(table, mapping, "tableur"))
+
+    before = etag(client)
+    run("id,nom,résumé\nA1,Épicerie Quartz,Des produits en vrac.\n")
+    assert found(client, "quartz") == ["epicerie-quartz"]
+    after = assert_changed(client, before)["ETag"]
+    run("id,nom,résumé\nA1,Épicerie Zircon,Des produits en vrac.\n")
+    assert found(client, "zircon") == ["epicerie-quartz"]
+    assert_changed(client, after)
 
 
 def test_one_refresh_per_transaction(
