@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, example, given, settings, strategies
 
 from actors.models import Actor, ActorContact
 from evaluation.models import Assessment, CriterionScore
-from initiatives.models import Initiative
+from initiatives.models import Initiative, InitiativeContact
 from tests.conftest import data_for_the_module
 
 CONTENT_APPS = {"initiatives", "actors", "evaluation"}
@@ -27,13 +27,19 @@ SECRET_PHONE = "+33 6 99 88 77 66"
 
 @pytest.fixture(scope="module")
 def populated(django_db_setup, django_db_blocker):
-    """The demo directory, every actor with a private contact."""
+    """The demo directory, every actor and every initiative with a private contact."""
 
     def build():
         call_command("load_demo", only_demo_places=True, verbosity=0)
         ActorContact.objects.bulk_create(
             ActorContact(actor=actor, name=SECRET_NAME, email=SECRET_EMAIL, phone=SECRET_PHONE)
             for actor in Actor.objects.all()
+        )
+        InitiativeContact.objects.bulk_create(
+            InitiativeContact(
+                initiative=initiative, name=SECRET_NAME, email=SECRET_EMAIL, phone=SECRET_PHONE
+            )
+            for initiative in Initiative.objects.all()
         )
 
     with data_for_the_module(django_db_blocker, build):
@@ -81,6 +87,10 @@ def test_no_private_contact_on_any_public_page_or_answer(client, site):
             "/api/initiatives.csv",
             "/api/initiatives.json",
             "/api/gogocarto.json",
+            "/api/",
+            "/api/openapi.json",
+            "/sitemap.xml",
+            "/sitemap-initiatives.xml",
             "/initiatives/?q=madame",
         ],
         limit=200,
@@ -321,6 +331,18 @@ PUBLIC_ROUTES = [
     "/comparer/",
     "/api/map/",
     "/api/initiatives.geojson",
+    "/api/initiatives.csv",
+    "/api/initiatives.xlsx",
+    "/api/initiatives.json",
+    "/api/gogocarto.json",
+    "/api/",
+    "/api/openapi.json",
+    "/sitemap.xml",
+    "/sitemap-initiatives.xml",
+    "/themes/economie-circulaire-reemploi/",
+    "/acteurs/institut-godin/",
+    "/initiatives/maison-des-echanges/evaluations/1/",
+    "/en/",
     "/healthz",
 ]
 FILTER_NAMES = [
