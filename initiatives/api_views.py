@@ -109,7 +109,7 @@ def export(request, make, content_type, extension=None):
 def initiatives_csv(request):
     return export(
         request,
-        lambda records, about: exports.csv_lines(records),
+        exports.csv_lines,
         "text/csv; charset=utf-8",
         "csv",
     )
@@ -208,7 +208,7 @@ class ApiView(TemplateView):
                 (parameter, openapi.allowed_values(parameter))
                 for parameter in openapi.filter_parameters()
             ],
-            columns=list(exports.COLUMNS.items()),
+            columns=[*exports.COLUMNS.items(), *exports.CSV_ABOUT_COLUMNS.items()],
             licence=exports.licence_and_source(self.request),
             openapi_url=reverse("api_openapi"),
             **kwargs,

@@ -98,6 +98,13 @@ RECORD_FIELDS = [
 ]  # fmt: skip
 
 
+# The CSV's last columns, the same on every row.
+CSV_ABOUT_COLUMNS = {
+    "licence": gettext_lazy("The data's licence and its address (CSV only)."),
+    "source": gettext_lazy("Who publishes the data, and where (CSV only)."),
+}
+
+
 def licence_and_source(request):
     """What every export says of itself."""
     return {
@@ -316,13 +323,17 @@ class Echo:
         return value
 
 
-def csv_lines(records):
+def csv_lines(records, about):
     """The CSV file, line by line: UTF-8 with a byte order mark, so that spreadsheets read its
-    accents right."""
+    accents right. A CSV has no place for what the file is: each row ends with the licence
+    and the source (CSV_ABOUT_COLUMNS), so that a saved file still says them."""
     writer = csv.writer(Echo())
-    yield "\ufeff" + writer.writerow(COLUMNS)
+    yield "\ufeff" + writer.writerow([*COLUMNS, *CSV_ABOUT_COLUMNS])
+    licence = f"{about['licence']['name']} {about['licence']['url']}"
+    source = f"{about['source']['name']} {about['source']['url']}"
     for record in records:
-        yield writer.writerow([spreadsheet_safe(value) for value in flat(record).values()])
+        values = [spreadsheet_safe(value) for value in flat(record).values()]
+        yield writer.writerow([*values, licence, source])
 
 
 def xlsx_file(records, about):

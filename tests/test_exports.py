@@ -184,6 +184,8 @@ def test_the_rows_are_rich(client, rich_directory):
         "takers": "",
         "website": "https://recyclerie.example.org",
         "updated_at": row["updated_at"],
+        "licence": "ODbL 1.0 https://opendatacommons.org/licenses/odbl/1-0/",
+        "source": "Essaim http://testserver/",
     }
     recyclerie.refresh_from_db()
     assert row["updated_at"].startswith(recyclerie.updated_at.astimezone().date().isoformat())
@@ -353,6 +355,12 @@ def test_every_export_states_its_licence_and_source(client, directory, settings)
     assert gogocarto["source"] == source
     workbook = load_workbook(io.BytesIO(download(client, "initiatives_xlsx")[1]))
     assert any("Licence Ouverte 2.0" in str(row) for row in workbook["À propos"].values)
+    rows = csv_rows(download(client, "initiatives_csv")[1])
+    assert rows and all(
+        (row["licence"], row["source"])
+        == (f"Licence Ouverte 2.0 {licence['url']}", "Essaim http://testserver/")
+        for row in rows
+    )
 
 
 def test_the_json_pages_link_each_other(client, rich_directory):
