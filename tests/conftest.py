@@ -9,9 +9,11 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.test import TestCase
+from django.utils import translation
 from django.utils.text import slugify
 
 from actors.models import Actor, ActorContact, Involvement
@@ -19,6 +21,14 @@ from initiatives.curators import CURATORS_GROUP
 from initiatives.models import Initiative, Territory, Theme
 
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the site's default language: a request to /en/ leaves English
+    active in the thread, and the next test's reverse() would give English addresses."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
 
 
 def make_territory(slug, name, kind, parent=None, code="", country="FR", **fields):
