@@ -120,6 +120,21 @@ def test_people_s_phones_and_e_mails_never_reach_a_public_page(site, client):
         assert "jeanne.dupont" not in page and "06 12 34" not in page, url
 
 
+def test_a_phone_or_an_e_mail_in_a_public_text_is_pointed_out_before_the_import(site):
+    csv = (
+        "nom;résumé;description\n"
+        "Jardin;Appelez Paul au 06 75 01 52 73;Ouvert le samedi.\n"
+        "Atelier;Un atelier;Écrire à paul@example.org\n"
+        "Café;En 2019, 120 bénévoles;Rue de la Paix, 75017 Paris.\n"
+    ).encode()
+    table = read_table(csv)
+    plan = plan_import(table, proposed_mapping(table), "tableur")
+    warned = [" ".join(row.warnings) for row in plan.rows]
+    assert "public" in warned[0] and "Résumé" in warned[0]
+    assert "public" in warned[1] and "Description" in warned[1]
+    assert "public" not in warned[2]
+
+
 # --- Formats --------------------------------------------------------------------------------
 
 
@@ -220,6 +235,9 @@ def test_communes_are_found_by_code_by_postal_code_and_name_and_by_their_point(s
         "3;Par le point et le nom;;;Saint-Denis;48.936;2.357\n"
         "4;Hors de son département;;93200;Saint-Denis;50.48;2.55\n"
         "5;Nulle part;;;Ville imaginaire;;\n"
+        "6;Un point seul;;;;48.86;2.35\n"
+        "7;Une commune déléguée;;89190;Chigy;;\n"
+        "8;Un code sans son zéro;1053;;;;\n"
     ).encode()
     table = read_table(csv)
     mapping = {
@@ -236,9 +254,35 @@ def test_communes_are_found_by_code_by_postal_code_and_name_and_by_their_point(s
     plan = plan_import(table, mapping, "lieux")
     communes = [row.commune.code if row.commune else None for row in plan.rows]
     # "Saint-Denis" alone is ambiguous (Seine-Saint-Denis, La Réunion...): the point decides.
-    assert communes == ["93066", "93066", "93066", "93066", None]
+    # A point alone finds the only commune of its département (Paris); a former commune's
+    # name finds the commune it merged into; a spreadsheet's 1053 is 01053.
+    assert communes == ["93066", "93066", "93066", "93066", None, "75056", "89411", "01053"]
     assert "loin" in " ".join(plan.rows[3].warnings)
     assert "Aucune commune" in " ".join(plan.rows[4].warnings)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'{"type": "FeatureCollection", "features": "abc"}',
+        b'{"type": "FeatureCollection", "features": [1, 2]}',
+        b'{"type": "FeatureCollection", "features": [{"properties": [1]}]}',
+        b'{"type": "FeatureCollection", "features": [{"properties": {}, "geometry": [1]}]}',
+        b"[" * 100_000 + b"]" * 100_000,
+    ],
+    ids=["features-not-a-list", "features-not-objects", "properties", "geometry", "nested"],
+)
+def test_a_malformed_json_file_is_unreadable_with_its_reason(content):
+    with pytest.raises(UnreadableFile):
+        read_table(content)
+
+
+def test_a_feature_whose_coordinates_are_not_a_list_has_no_point(site):
+    table = read_table(
+        b'{"type": "FeatureCollection", "features": [{"properties": {"name": "Jardin"},'
+        b' "geometry": {"type": "Point", "coordinates": 5}}]}'
+    )
+    assert table.rows == [(1, {"name": "Jardin"})]
 
 
 def test_boundaries_are_stored_simplified_for_existing_territories(site):

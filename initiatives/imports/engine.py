@@ -211,6 +211,21 @@ class RowReader:
             row.action = Action.REJECTED
             row.reason = _("Too long: %(fields)s.") % {"fields": ", ".join(too_long)}
             return row
+        # Sources write people's phones and e-mails into their descriptions: the preview says
+        # so, before they become public.
+        personal = [
+            label_of(name)
+            for name in TEXT_FIELDS
+            if name != "address" and read.holds_contact_details(values.get(name, ""))
+        ]
+        if personal:
+            row.warnings.append(
+                _(
+                    "What looks like a phone number or an e-mail address would be public, in: "
+                    "%(fields)s."
+                )
+                % {"fields": ", ".join(personal)}
+            )
         if "website" in self.columns:
             raw = self.cell("website")
             values["website"] = read.website(raw)
@@ -262,7 +277,7 @@ class RowReader:
                 row.warnings.append(_("Coordinates out of range: left out."))
         if "latitude" in self.columns:
             values["latitude"], values["longitude"] = point if point else (None, None)
-        postal_code = str(self.cell("postal_code") or "")
+        postal_code = read.five_digits(self.cell("postal_code"))
         name = read.text(self.cell("commune_name"))
         if not (postal_code and name):
             # "88 rue de la Jonquière 75017 PARIS 17": the end of the address says it.
@@ -270,7 +285,7 @@ class RowReader:
             postal_code, name = postal_code or code, name or town
         if {"insee_code", "postal_code", "commune_name", "latitude", "address"} & set(self.columns):
             commune, warnings = self.places.find(
-                self.cell("insee_code") or "", postal_code, name, point
+                read.five_digits(self.cell("insee_code")), postal_code, name, point
             )
             values["commune"] = commune.code if commune else None
             row.commune = commune

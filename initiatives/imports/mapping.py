@@ -255,6 +255,26 @@ def website(value):
 POSTAL_CODE = re.compile(r"\b(\d{5})\b\s*(.*)$")
 
 
+CONTACT_DETAILS = re.compile(
+    r"[\w.+-]+@[\w-]+\.[\w.-]+"  # an e-mail address
+    r"|(?:\+33[\s.]?|\b0)[1-9](?:[\s.-]?\d{2}){4}\b"  # a French phone number
+    r"|\(?\b\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b"  # a Québec one
+)
+
+
+def holds_contact_details(text):
+    return bool(CONTACT_DETAILS.search(text or ""))
+
+
+def five_digits(code):
+    """A postal or INSEE code as written: a spreadsheet that stored 01053 as a number gives
+    1053 (or 1053.0), which is 01053 again. Other codes (2A004) stay as they are."""
+    if isinstance(code, float) and code.is_integer():
+        code = int(code)
+    code = str(code if code is not None else "").strip()
+    return code.zfill(5) if code.isdigit() and len(code) == 4 else code
+
+
 def postal_code_and_town(address):
     """("75017", "PARIS 17") from an address ending with them: "88 rue X 75017 PARIS 17"."""
     match = POSTAL_CODE.search(address or "")

@@ -65,7 +65,7 @@ class PlaceFinder:
                     break
         if commune is None and point:
             departement = self.boundaries.departement_at(point)
-            if departement and key:
+            if departement:
                 commune = self.in_departement(departement, key)
             if commune is None:
                 commune = self.boundaries.commune_at(point)
@@ -112,8 +112,13 @@ def parts_of_communes():
     if not path.is_file():
         return []
     with gzip.open(path, "rt", encoding="utf-8-sig", newline="") as file:
+        # Their DEP column is empty in the COG: their parent commune's code says it.
         return [
-            (row["DEP"], place_key(row["LIBELLE"]), row["COMPARENT"])
+            (
+                departement_of_commune_code(row["COMPARENT"]),
+                place_key(row["LIBELLE"]),
+                row["COMPARENT"],
+            )
             for row in csv.DictReader(file)
             if row["TYPECOM"] != "COM" and row["COMPARENT"]
         ]

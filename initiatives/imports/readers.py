@@ -141,7 +141,8 @@ def read_xlsx(content):
 def read_json(text):
     try:
         data = json.loads(text)
-    except json.JSONDecodeError as error:
+    except (json.JSONDecodeError, RecursionError) as error:
+        # RecursionError: arrays nested deeper than Python's stack.
         raise UnreadableFile(
             _("The file is not readable JSON: %(error)s") % {"error": error}
         ) from error
@@ -150,7 +151,10 @@ def read_json(text):
         items = data["data"]
     elif isinstance(data, dict) and data.get("type") == "FeatureCollection":
         table = Table("geojson")
-        items = [feature_row(feature) for feature in data.get("features") or []]
+        features = data.get("features") or []
+        if not isinstance(features, list):
+            raise UnreadableFile(_("A FeatureCollection's “features” must be a list."))
+        items = [feature_row(number, feature) for number, feature in enumerate(features, 1)]
     elif isinstance(data, list):
         table = Table("json")
         items = data
@@ -174,12 +178,21 @@ def read_json(text):
     return table
 
 
-def feature_row(feature):
+def feature_row(number, feature):
     """A GeoJSON feature's properties, with a Point's coordinates as geometry.longitude and
     geometry.latitude."""
-    row = dict(feature.get("properties") or {})
+    if not isinstance(feature, dict):
+        feature = {"properties": "not an object"}
+    row = feature.get("properties") or {}
     geometry = feature.get("geometry") or {}
-    if geometry.get("type") == "Point" and len(geometry.get("coordinates") or []) >= 2:
+    if not isinstance(row, dict) or not isinstance(geometry, dict):
+        raise UnreadableFile(
+            _("Feature %(number)d is not an object with “properties” and “geometry” objects.")
+            % {"number": number}
+        )
+    row = dict(row)
+    coordinates = geometry.get("coordinates")
+    if geometry.get("type") == "Point" and isinstance(coordinates, list) and len(coordinates) >= 2:
         row["geometry"] = {
             "longitude": geometry["coordinates"][0],
             "latitude": geometry["coordinates"][1],
