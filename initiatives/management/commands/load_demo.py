@@ -70,7 +70,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo loaded: {len(data['initiatives'])} initiatives, {len(data['actors'])} "
-                f"actors, {len(data['themes'])} themes, {len(data['territories'])} territories."
+                f"actors, {len(data['themes'])} themes, {len(data['territories'])} territories "
+                f"of its own; {Territory.objects.count()} territories in all."
             )
         )
 
