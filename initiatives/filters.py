@@ -8,18 +8,21 @@ Invalid values are reported in `form.errors` and ignored; the valid filters stil
 (views set `strict = False`).
 """
 
+import hashlib
 from dataclasses import dataclass, field
 
 import django_filters
 from django import forms
+from django.core.cache import cache
 from django.db.models import Count, QuerySet
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_filters.widgets import SuffixedMultiWidget
 
 from actors.models import Actor, Involvement
 from evaluation.filters import AssessedWithFilter, DimensionScoreFilter
 
-from .models import Initiative, Territory, Theme
+from .models import DirectoryVersion, Initiative, Territory, Theme
 from .search import normalise, typos_wanted
 
 SORT_CHOICES = [
@@ -35,6 +38,9 @@ SORT_ORDERINGS = {
 }
 YEAR_BOUNDS = {"min_value": 1800, "max_value": 2100}
 ACTOR_FACET_LIMIT = 100
+# Cached facets are keyed on the directory version, so a write makes them unused at once:
+# this only bounds how long the unused ones take room.
+FACETS_CACHE_SECONDS = 3600
 
 
 class InitiativeFilter(django_filters.FilterSet):
@@ -165,6 +171,24 @@ class InitiativeFilter(django_filters.FilterSet):
         return queryset
 
     def facets(self):
+        """count_facets(), from the cache while the directory has not changed.
+
+        Facets cost most of a list's or map's time at 100,000 initiatives, and the same
+        filters come back again and again (a broad filter is the common one). The key holds
+        the directory version (DirectoryVersion, bumped by every write), the language, the
+        listed initiatives (the base queryset's SQL) and the filters that count: not the
+        page nor the sort. One primary-key query to read the version.
+        """
+        parameters = sorted(
+            (name, self.data.getlist(name) if hasattr(self.data, "getlist") else self.data[name])
+            for name in self.parameter_names() - {"page", "sort"}
+            if name in self.data
+        )
+        scope = hashlib.sha256(repr((str(self.queryset.query), parameters)).encode()).hexdigest()
+        key = f"facets:{DirectoryVersion.current()}:{get_language()}:{scope}"
+        return cache.get_or_set(key, self.count_facets, FACETS_CACHE_SECONDS)
+
+    def count_facets(self):
         """How many results each option of each facet would give with the other filters applied.
 
         Seven queries whatever the number of initiatives, options and filters (eight when a
@@ -191,7 +215,7 @@ class InitiativeFilter(django_filters.FilterSet):
         in_scope = Initiative.objects.filter(pk__in=without("territory"))
         actors, actors_left_out = self.actor_counts(without("role", "actor"), data.get("role"))
         return Facets(
-            themes=themes,
+            themes=list(themes),
             stages=self.choice_counts("stage", without("stage")),
             legal_forms=self.choice_counts("legal_form", without("legal_form")),
             territory=territory,

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, User
+from django.core.cache import cache
 from django.db import transaction
 from django.test import TestCase
 from django.utils import translation
@@ -28,6 +29,14 @@ def default_language():
     """Each test starts in the site's default language: a request to /en/ leaves English
     active in the thread, and the next test's reverse() would give English addresses."""
     translation.activate(settings.LANGUAGE_CODE)
+    yield
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache: rolled-back tests reuse directory versions, so
+    a key of one test's data could be found by the next."""
+    cache.clear()
     yield
 
 

@@ -4,6 +4,7 @@ import json
 import re
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse, reverse_lazy
 from django.utils import translation
 
@@ -85,6 +86,7 @@ def test_the_actor_filter_says_when_it_lists_only_the_most_involved(client, dire
     assert note not in text_of(client.get(reverse("initiative_list")))
 
     monkeypatch.setattr(filters, "ACTOR_FACET_LIMIT", 1)
+    cache.clear()  # the facets counted above are cached until the directory changes
     page = text_of(client.get(reverse("initiative_list")))
     assert note in page
     assert re.findall(r'<select id="filter-actor".*?</select>', page, re.S)[0].count("<option") == 2

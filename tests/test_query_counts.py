@@ -92,27 +92,30 @@ def test_home(client, data, django_assert_num_queries):
 
 
 def test_list_without_filters(client, data, django_assert_num_queries):
-    # Count; facets: themes with direct counts, family counts, stages, legal forms, région
-    # counts, régions, actors; the evaluation filter's grids and dimensions; the page; its
-    # themes.
-    with django_assert_num_queries(11):
+    # Count; the directory version (the facets' cache key); facets: themes with direct
+    # counts, family counts, stages, legal forms, région counts, régions, actors; the
+    # evaluation filter's grids and dimensions; the page; its themes.
+    with django_assert_num_queries(12):
         response = client.get(reverse("initiative_list"))
     assert response.context["page_obj"].object_list
+    # The same filters again, another page: the facets come from the cache.
+    with django_assert_num_queries(5):
+        client.get(reverse("initiative_list"), {"page": "2"})
 
 
 def test_list_with_every_filter_and_its_facets(client, data, django_assert_num_queries):
     # The form's lookups: theme, territory, actor; count; facets: themes 2, stages, legal
     # forms, the territory's ancestors, its children counts, the children, actors; the
-    # evaluation filter's grids and dimensions; the page; its themes. On PostgreSQL, whether
-    # the words match before looking for typos (initiatives/search.py).
-    with django_assert_num_queries(16 if connection.vendor == "postgresql" else 15):
+    # evaluation filter's grids and dimensions; the page; its themes; the directory version.
+    # On PostgreSQL, whether the words match before looking for typos (initiatives/search.py).
+    with django_assert_num_queries(17 if connection.vendor == "postgresql" else 16):
         response = client.get(reverse("initiative_list"), ALL_FILTERS)
     assert [i.slug for i in response.context["page_obj"].object_list][0] == "fe2i"
 
 
 def test_list_with_invalid_filters(client, data, django_assert_num_queries):
     # Theme lookup (fails), territory lookup (fails), then as without filters.
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         response = client.get(reverse("initiative_list"), {"theme": "nope", "territory": "x"})
     assert response.status_code == 200
 
@@ -148,9 +151,9 @@ def test_theme_list(client, data, django_assert_num_queries):
 
 
 def test_theme_detail(client, data, django_assert_num_queries):
-    # The theme; the form's theme lookup; then as the list without filters (11); evaluation:
+    # The theme; the form's theme lookup; then as the list without filters (12); evaluation:
     # assessments.
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(15):
         response = client.get(reverse("theme_detail", args=["economie-circulaire-reemploi"]))
     assert response.context["page_obj"].object_list
 

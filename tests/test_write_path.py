@@ -345,6 +345,19 @@ def test_an_import(client, directory, commit):
     assert_changed(client, after)
 
 
+def test_the_cached_facets_follow_every_write(client, directory, commit):
+    # InitiativeFilter.facets: cached under the directory version, which the write bumps.
+    def stage_counts():
+        facets = client.get(reverse("initiative_list")).context["facets"]
+        return {option.value: option.count for option in facets.stages}
+
+    assert stage_counts() == {"consolidation": 1, "diffusion": 1}
+    directory["fe2i"].stage = Initiative.Stage.CONSOLIDATION
+    with commit():
+        directory["fe2i"].save()
+    assert stage_counts() == {"consolidation": 2}
+
+
 def test_one_refresh_per_transaction(
     directory, django_capture_on_commit_callbacks, django_assert_num_queries
 ):
