@@ -24,7 +24,7 @@ from pathlib import Path
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -107,6 +107,12 @@ class Command(BaseCommand):
                 TerritoryImport().run(read_cog(cog_dir))
             generator = Generator(random.Random(seed), seed, populations(cog_dir or SHIPPED_COG))
             total = generator.run(initiatives)
+        if connection.vendor == "postgresql":
+            # Fresh statistics, or the planner takes 100,000 new rows for a handful and
+            # nests loops over them (15 s for a région's count) until autovacuum analyzes.
+            with connection.cursor() as cursor:
+                for model in (Initiative, Initiative.themes.through, Involvement, Actor):
+                    cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
         self.stdout.write(f"Generated {total} initiatives and {generator.actor_count} actors.")
 
 
