@@ -4,7 +4,8 @@ Whom to contact at an actor is private: it lives in ActorContact, a table these 
 read (tests/test_security.py scans every public page for it).
 """
 
-from django.db.models import Count
+from django.db.models import Count, Window
+from django.db.models.functions import RowNumber
 from django.views.generic import DetailView
 from django_filters.views import FilterView
 
@@ -13,6 +14,9 @@ from initiatives.views import LenientPaginationMixin
 
 from .filters import ActorFilter
 from .models import ROLE_HEADINGS, Actor, Involvement, group_by_role
+
+# Initiatives listed per role on an actor's page; the filtered list has all of them.
+SHOWN_PER_ROLE = 50
 
 PAGE_SIZE = 50
 
@@ -51,7 +55,11 @@ class ActorListView(LenientPaginationMixin, FilterView):
 
 class ActorDetailView(DetailView):
     """What the actor carries, funds, supports and adopts, by role, and where: the régions its
-    initiatives are located in and the territories they act in."""
+    initiatives are located in and the territories they act in.
+
+    Bounded at any size: a funder of thousands of initiatives shows the first SHOWN_PER_ROLE
+    of each role, with how many there are and a link to all of them in the filtered list.
+    """
 
     template_name = "actors/actor_detail.html"
 
@@ -59,44 +67,34 @@ class ActorDetailView(DetailView):
         return Actor.objects.public().select_related("territory")
 
     def get_context_data(self, **kwargs):
-        involvements = list(
-            self.object.involvements.public()
+        involvements = self.object.involvements.public()
+        counts = dict(
+            involvements.order_by().values_list("role").annotate(count=Count("initiative"))
+        )
+        shown = (
+            involvements.annotate(
+                rank=Window(RowNumber(), partition_by="role", order_by="initiative__name")
+            )
+            .filter(rank__lte=SHOWN_PER_ROLE)
             .select_related("initiative__commune")
             .defer(*(f"initiative__{name}" for name in Initiative.LONG_TEXT_FIELDS))
             .order_by("initiative__name")
         )
+        initiatives = Initiative.objects.published().filter(
+            pk__in=involvements.values("initiative")
+        )
         return super().get_context_data(
-            roles=[item for item in group_by_role(involvements) if item[2]],
-            regions=self.regions(involvements),
-            action_territories=self.action_territories(involvements),
-            initiative_count=len({i.initiative_id for i in involvements}),
+            roles=[
+                (role, heading, rows, counts[role])
+                for role, heading, rows in group_by_role(list(shown))
+                if rows
+            ],
+            regions=initiatives.count_by_subterritory(),
+            action_territories=(
+                Territory.objects.filter(acting_initiatives__in=initiatives)
+                .annotate(count=Count("acting_initiatives", distinct=True))
+                .order_by("-count", "name")[:SHOWN_PER_ROLE]
+            ),
+            initiative_count=initiatives.count(),
             **kwargs,
-        )
-
-    def action_territories(self, involvements):
-        """The territories where its initiatives act beyond their own place (a national
-        network's France), each with how many of them act there: one query."""
-        initiatives = {involvement.initiative_id for involvement in involvements}
-        if not initiatives:
-            return []
-        return (
-            Territory.objects.filter(acting_initiatives__in=initiatives)
-            .annotate(count=Count("acting_initiatives", distinct=True))
-            .order_by("-count", "name")
-        )
-
-    def regions(self, involvements):
-        """[(région, count of initiatives located there)], largest first: one query."""
-        paths = {}
-        for involvement in involvements:
-            commune = involvement.initiative.commune
-            if commune is not None and commune.depth >= 1:
-                region_path = "/".join(commune.path.split("/")[:2]) + "/"
-                paths.setdefault(region_path, set()).add(involvement.initiative_id)
-        if not paths:
-            return []
-        regions = Territory.objects.filter(path__in=paths)
-        return sorted(
-            ((region, len(paths[region.path])) for region in regions),
-            key=lambda item: (-item[1], item[0].name),
         )

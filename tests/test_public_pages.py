@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.urls import reverse, reverse_lazy
 from django.utils import translation
 
+from actors import views as actor_views
 from actors.models import ActorContact, Involvement
 from initiatives import filters
 from initiatives.models import Initiative, Territory
@@ -463,7 +464,7 @@ def test_an_actor_page_groups_what_it_does_by_role_with_places(client, directory
     assert response.status_code == 200
     roles = {
         role: [i.initiative.name for i in involvements]
-        for role, heading, involvements in response.context["roles"]
+        for role, heading, involvements, count in response.context["roles"]
     }
     assert roles == {
         Involvement.Role.FUNDER: ["Maison des échanges"],
@@ -475,6 +476,23 @@ def test_an_actor_page_groups_what_it_does_by_role_with_places(client, directory
     ]
     page = text_of(response)
     assert "?role=funder&amp;actor=departement-du-pas-de-calais" in page
+
+
+def test_an_actor_page_stays_short_for_a_funder_of_many(
+    client, directory, make_initiative, monkeypatch
+):
+    for number in range(3):
+        initiative = make_initiative(f"Atelier {number}")
+        Involvement.objects.create(
+            initiative=initiative, actor=directory["macif"], role=Involvement.Role.FUNDER
+        )
+    monkeypatch.setattr(actor_views, "SHOWN_PER_ROLE", 2)
+    response = client.get(directory["macif"].get_absolute_url())
+    ((role, _heading, involvements, count),) = response.context["roles"]
+    assert (role, count) == (Involvement.Role.FUNDER, 4)
+    assert [i.initiative.name for i in involvements] == ["Atelier 0", "Atelier 1"]
+    assert response.context["initiative_count"] == 4
+    assert "Les 2 premières par nom : voir les 4 dans la liste" in text_of(response)
 
 
 def test_an_actor_page_shows_where_its_initiatives_act(

@@ -165,8 +165,9 @@ def test_actor_list(client, data, django_assert_num_queries):
 
 
 def test_actor_detail(client, data, django_assert_num_queries):
-    # The actor; its published involvements with initiatives and communes; the régions; the
-    # territories of action.
-    with django_assert_num_queries(4):
+    # The actor; its counts by role; the first involvements of each role with initiatives
+    # and communes; the régions' counts and names; the territories of action; the count of
+    # initiatives.
+    with django_assert_num_queries(7):
         response = client.get(data["macif"].get_absolute_url())
     assert response.context["roles"]
