@@ -13,16 +13,15 @@ from dataclasses import dataclass, field
 
 import django_filters
 from django import forms
-from django.core.cache import cache
 from django.db.models import Count, QuerySet
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_filters.widgets import SuffixedMultiWidget
 
 from actors.models import Actor, Involvement
 from evaluation.filters import AssessedWithFilter, DimensionScoreFilter
 
-from .models import DirectoryVersion, Initiative, Territory, Theme
+from . import freshness
+from .models import Initiative, Territory, Theme
 from .search import normalise, typos_wanted
 
 SORT_CHOICES = [
@@ -38,9 +37,6 @@ SORT_ORDERINGS = {
 }
 YEAR_BOUNDS = {"min_value": 1800, "max_value": 2100}
 ACTOR_FACET_LIMIT = 100
-# Cached facets are keyed on the directory version, so a write makes them unused at once:
-# this only bounds how long the unused ones take room.
-FACETS_CACHE_SECONDS = 3600
 
 
 class InitiativeFilter(django_filters.FilterSet):
@@ -174,10 +170,9 @@ class InitiativeFilter(django_filters.FilterSet):
         """count_facets(), from the cache while the directory has not changed.
 
         Facets cost most of a list's or map's time at 100,000 initiatives, and the same
-        filters come back again and again (a broad filter is the common one). The key holds
-        the directory version (DirectoryVersion, bumped by every write), the language, the
-        listed initiatives (the base queryset's SQL) and the filters that count: not the
-        page nor the sort. One primary-key query to read the version.
+        filters come back again and again (a broad filter is the common one). Besides what
+        freshness.cached() keys on, the key holds the listed initiatives (the base queryset's
+        SQL) and the filters that count: not the page nor the sort.
         """
         parameters = sorted(
             (name, self.data.getlist(name) if hasattr(self.data, "getlist") else self.data[name])
@@ -185,8 +180,7 @@ class InitiativeFilter(django_filters.FilterSet):
             if name in self.data
         )
         scope = hashlib.sha256(repr((str(self.queryset.query), parameters)).encode()).hexdigest()
-        key = f"facets:{DirectoryVersion.current()}:{get_language()}:{scope}"
-        return cache.get_or_set(key, self.count_facets, FACETS_CACHE_SECONDS)
+        return freshness.cached(f"facets:{scope}", self.count_facets)
 
     def count_facets(self):
         """How many results each option of each facet would give with the other filters applied.

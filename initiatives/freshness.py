@@ -26,9 +26,11 @@ raw flag, do fire then: their work merges into the same single refresh.)
 import logging
 
 import reversion
+from django.core.cache import cache
 from django.db import DatabaseError, connections, transaction
 from django.db.models import F
 from django.db.models.signals import m2m_changed, post_save, pre_delete
+from django.utils.translation import get_language
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +39,9 @@ PENDING = "essaim_pending_initiative_ids"
 
 # model -> the function naming the initiatives whose search documents copy from one of its rows.
 WATCHED = {}
+# Cached results are keyed on the directory version, so a write makes them unused at once:
+# this only bounds how long the unused ones take room.
+CACHE_SECONDS = 3600
 
 
 def directory_changed(initiative_ids=(), using="default"):
@@ -72,6 +77,19 @@ def apply_changes(using):
             "The directory's search documents and version could not be refreshed after a "
             "write; run `manage.py refresh_directory`."
         )
+
+
+def cached(name, compute):
+    """compute(), from the cache while the directory has not changed.
+
+    The key holds `name`, the directory version (bumped by every write that changes what
+    the public sees) and the language: no cached figure outlives a write. In Redis when
+    REDIS_URL is set, shared by the app servers. One primary-key query to read the version.
+    """
+    from .models import DirectoryVersion
+
+    key = f"{name}:{DirectoryVersion.current()}:{get_language()}"
+    return cache.get_or_set(key, compute, CACHE_SECONDS)
 
 
 def initiatives_affected_by(instance):

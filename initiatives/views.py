@@ -17,6 +17,7 @@ from django_filters.views import FilterView
 
 from actors.models import Actor, Involvement, group_by_role
 
+from . import freshness
 from .filters import SORT_CHOICES, InitiativeFilter
 from .links import linkable
 from .models import Initiative, Territory, Theme, is_curator
@@ -44,18 +45,26 @@ class HomeView(TemplateView):
     template_name = "initiatives/home.html"
 
     def get_context_data(self, **kwargs):
+        # Counts over the whole directory, the same for every visitor until the next write.
+        return super().get_context_data(
+            **freshness.cached("home", self.directory_figures), **kwargs
+        )
+
+    @staticmethod
+    def directory_figures():
         published = Initiative.objects.published()
         totals = published.aggregate(
             initiatives=Count("pk"), territories=Count("commune", distinct=True)
         )
         totals["actors"] = Actor.objects.public().count()
-        return super().get_context_data(
-            themes=Theme.objects.with_counts(published),
-            regions=published.count_by_subterritory(),
-            recent=published.with_card_data().order_by("-published_at", "name")[:RECENT_COUNT],
-            totals=totals,
-            **kwargs,
-        )
+        return {
+            "themes": list(Theme.objects.with_counts(published)),
+            "regions": published.count_by_subterritory(),
+            "recent": list(
+                published.with_card_data().order_by("-published_at", "name")[:RECENT_COUNT]
+            ),
+            "totals": totals,
+        }
 
 
 class InitiativeListView(LenientPaginationMixin, FilterView):

@@ -345,17 +345,26 @@ def test_an_import(client, directory, commit):
     assert_changed(client, after)
 
 
-def test_the_cached_facets_follow_every_write(client, directory, commit):
-    # InitiativeFilter.facets: cached under the directory version, which the write bumps.
+def test_cached_figures_follow_every_write(client, directory, commit):
+    # freshness.cached (the facets, the home page's counts): keyed on the directory version,
+    # which the write bumps.
     def stage_counts():
         facets = client.get(reverse("initiative_list")).context["facets"]
         return {option.value: option.count for option in facets.stages}
 
+    def home_total():
+        return client.get(reverse("home")).context["totals"]["initiatives"]
+
     assert stage_counts() == {"consolidation": 1, "diffusion": 1}
+    assert home_total() == 2
     directory["fe2i"].stage = Initiative.Stage.CONSOLIDATION
     with commit():
         directory["fe2i"].save()
     assert stage_counts() == {"consolidation": 2}
+    with commit():
+        directory["draft"].status = Initiative.Status.PUBLISHED
+        directory["draft"].save()
+    assert home_total() == 3
 
 
 def test_one_refresh_per_transaction(
