@@ -408,6 +408,11 @@ class Theme(models.Model):
             )
 
 
+# How many of the latest initiatives sharing a theme, and in the département, an initiative's
+# related initiatives are chosen from (InitiativeQuerySet.related_to).
+RELATED_CANDIDATES = 200
+
+
 class InitiativeQuerySet(models.QuerySet):
     def published(self):
         """The one definition of what the public may see."""
@@ -499,16 +504,34 @@ class InitiativeQuerySet(models.QuerySet):
         )
 
     def related_to(self, initiative, themes, limit=6):
-        """Other initiatives sharing themes or the département, most shared themes first."""
-        near = Q(pk__in=[])
-        if initiative.commune_id and initiative.commune.depth >= 2:
-            departement = "/".join(initiative.commune.path.split("/")[:3]) + "/"
-            near = Q(commune__path__startswith=departement)
-        shared = models.Count("themes", filter=Q(themes__in=themes), distinct=True)
-        candidates = self.exclude(pk=initiative.pk).filter(
-            Q(pk__in=Initiative.objects.filter(themes__in=themes).values("pk")) | near
+        """[Other initiatives sharing themes], most shared themes first, completed with others of
+        the département when fewer than `limit` share one.
+
+        Chosen among the latest RELATED_CANDIDATES initiatives sharing a theme, so that the
+        cost does not grow with the directory: the index of the initiatives' themes is read
+        backwards and stops there. One query, two when the département completes them.
+        """
+        others = self.exclude(pk=initiative.pk).select_related("commune")
+        others = others.defer(*Initiative.LONG_TEXT_FIELDS)
+        sharing = (
+            Initiative.themes.through.objects.filter(theme__in=themes)
+            .order_by("-initiative_id")
+            .values("initiative_id")[:RELATED_CANDIDATES]
         )
-        return candidates.annotate(shared_themes=shared).order_by("-shared_themes", "name")[:limit]
+        shared = models.Count("themes", filter=Q(themes__in=themes), distinct=True)
+        related = list(
+            others.filter(pk__in=sharing)
+            .annotate(shared_themes=shared)
+            .order_by("-shared_themes", "name")[:limit]
+        )
+        if len(related) < limit and initiative.commune_id and initiative.commune.depth >= 2:
+            departement = "/".join(initiative.commune.path.split("/")[:3]) + "/"
+            related += (
+                others.filter(commune__path__startswith=departement)
+                .exclude(pk__in=[other.pk for other in related])
+                .order_by("-pk")[: limit - len(related)]
+            )
+        return related
 
     def with_point(self):
         return self.filter(latitude__isnull=False)

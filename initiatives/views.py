@@ -168,11 +168,8 @@ class InitiativeDetailView(DetailView):
             roles=[(role, heading, items) for role, heading, items in by_role if items],
             replicated_from=origin if origin and origin.is_public else None,
             replications=list(initiative.replications.published().order_by("name")),
-            related=list(
-                Initiative.objects.published()
-                .related_to(initiative, [theme.pk for theme in themes])
-                .select_related("commune")
-                .defer(*Initiative.LONG_TEXT_FIELDS)
+            related=Initiative.objects.published().related_to(
+                initiative, [theme.pk for theme in themes]
             ),
             json_ld=self.json_ld(initiative, themes, involvements),
             absolute_url=self.request.build_absolute_uri(initiative.get_absolute_url()),
