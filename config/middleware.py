@@ -6,8 +6,9 @@ import re
 import uuid
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpResponseBadRequest
-from django.utils.cache import patch_cache_control
+from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.translation import gettext as _
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -62,6 +63,52 @@ class RejectNulBytesMiddleware:
                         content_type="text/plain; charset=utf-8",
                     )
         return self.get_response(request)
+
+
+class DirectoryPageCacheMiddleware:
+    """Whole public pages from the cache (Redis, shared by the app servers) until the
+    directory changes: for a visitor without a session, a GET answered 200 without a cookie
+    is kept under the directory version (freshness.cache_key) and the full address, and
+    served again without running the view. A curator, logged in, always gets a fresh page.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not self.cacheable_request(request):
+            return self.get_response(request)
+        from initiatives.freshness import CACHE_SECONDS, cache_key
+
+        key = cache_key(f"page:{request.scheme}://{request.get_host()}{request.get_full_path()}")
+        response = cache.get(key)
+        if response is not None:
+            etag = response.get("ETag")
+            return get_conditional_response(request, etag=etag, response=response)
+        response = self.get_response(request)
+        if self.cacheable_response(response):
+            cache.set(key, response, CACHE_SECONDS)
+        return response
+
+    @staticmethod
+    def cacheable_request(request):
+        return (
+            settings.CACHE_PAGES
+            and request.method in ("GET", "HEAD")
+            and settings.SESSION_COOKIE_NAME not in request.COOKIES
+            and not request.path.startswith("/" + settings.ADMIN_URL)
+        )
+
+    @staticmethod
+    def cacheable_response(response):
+        cache_control = response.get("Cache-Control", "")
+        return (
+            response.status_code == 200
+            and not response.streaming
+            and not response.cookies
+            and not any(word in cache_control for word in ("private", "no-cache", "no-store"))
+            and "cookie" not in response.get("Vary", "").lower()
+        )
 
 
 class PublicCacheMiddleware:

@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "config.middleware.RejectNulBytesMiddleware",
     # Before the session and CSRF middleware: it sees the cookies they set.
     "config.middleware.PublicCacheMiddleware",
+    "config.middleware.DirectoryPageCacheMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -135,6 +136,15 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Whole public pages kept in the cache until the directory changes (config/middleware.py).
+CACHE_PAGES = env_bool("CACHE_PAGES", True)
+# The benchmark's cold pass (manage.py bench): every figure computed again, as for a URL
+# never seen.
+if env_bool("DISABLE_CACHE", False):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+# manage.py bench serves /bench/floor, a view that touches no database: the floor its pages
+# are compared with.
+BENCHMARK = env_bool("BENCHMARK", False)
 # Sessions stay in the database: any app server reads them, and Redis going down logs no one
 # out.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"

@@ -21,3 +21,6 @@ WHITENOISE_AUTOREFRESH = True
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="essaim-test-media-"))
 # Tests download the exports many times a minute; test_exports sets a limit to test it.
 EXPORT_RATE_LIMIT = None
+# Most tests write without committing, so the directory version stays and a cached page
+# would hide their writes; tests/test_page_cache.py turns the page cache on.
+CACHE_PAGES = False

@@ -40,4 +40,7 @@ urlpatterns = [
     ),
 ]
 
+if settings.BENCHMARK:
+    urlpatterns.append(path("bench/floor", views.floor))
+
 handler500 = "config.views.server_error"

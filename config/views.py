@@ -51,3 +51,8 @@ def server_error(request):
         response = HttpResponse(loader.render_to_string("500.html"), status=500)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def floor(request):
+    """The benchmark's floor: Django's own cost for a request, no database, no template."""
+    return HttpResponse(b"ok", content_type="text/plain")

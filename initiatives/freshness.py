@@ -86,10 +86,14 @@ def cached(name, compute):
     the public sees) and the language: no cached figure outlives a write. In Redis when
     REDIS_URL is set, shared by the app servers. One primary-key query to read the version.
     """
+    return cache.get_or_set(cache_key(name), compute, CACHE_SECONDS)
+
+
+def cache_key(name):
+    """A cache key that no write outlives: `name`, the directory version, the language."""
     from .models import DirectoryVersion
 
-    key = f"{name}:{DirectoryVersion.current()}:{get_language()}"
-    return cache.get_or_set(key, compute, CACHE_SECONDS)
+    return f"{name}:{DirectoryVersion.current()}:{get_language()}"
 
 
 def initiatives_affected_by(instance):
