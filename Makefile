@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run demo serve superuser curator test test-fast lint format messages clean
+.PHONY: install run demo serve superuser curator test test-fast bench bench-smoke lint format messages clean
 
 # Commands run on this machine: development settings unless the environment says otherwise.
 LOCAL := DEBUG=$${DEBUG:-true}
@@ -56,6 +56,15 @@ test: install
 
 test-fast: install
 	$(PY) -m pytest -m "not browser and not deployment" $(PARALLEL)
+
+# The benchmark (docs/performance.md): the production stack on PostgreSQL (BENCH_DATABASE_URL's
+# server), with wrk, at 1,000 and SIZE initiatives; `make bench SIZE=1000000` for the million.
+SIZE ?= 100000
+bench: install
+	$(LOCAL) $(PY) manage.py bench --sizes 1000,$(SIZE)
+
+bench-smoke: install
+	$(LOCAL) $(PY) manage.py bench --smoke
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -1,0 +1,446 @@
+"""The benchmark: the production stack on loopback, at several sizes of directory.
+
+    python manage.py bench [--sizes 1000,100000] [--seconds 10] [--smoke]
+
+For each size, a PostgreSQL database `essaim_bench_<size>` on the server of BENCH_DATABASE_URL
+(kept for the next run) holds a generated directory (generate_directory). gunicorn serves it
+as in production, with two workers, in front of a Redis of its own; wrk (bench/urls.lua), in
+another process, requests each scenario's varied URLs for a fixed time after a warm-up:
+
+- warm: the URLs again and again, as real traffic is, with the cache;
+- cold: the same scenarios on a server without any cache, every figure computed again.
+
+The floor is measured in the same run: a view that touches no database (/bench/floor) and a
+static file. Per scenario: requests per second, p50/p95/p99 latency, bytes per response, SQL
+queries per request (counted in this process on one of its URLs) and the workers' memory after
+the warm-up and at the end. A table on stdout, and JSON in bench/results/.
+"""
+
+import json
+import os
+import random
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.request import urlopen
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+PROJECT = Path(settings.BASE_DIR)
+LUA_SCRIPT = PROJECT / "bench" / "urls.lua"
+RESULTS = PROJECT / "bench" / "results"
+SEED = 1
+WARM_UP_SECONDS = 2
+COMMON_WORDS = [
+    "solidaire", "habitants", "quartier", "insertion", "atelier", "alimentation",
+    "emploi", "jardin", "coopératif", "durable",
+]  # fmt: skip
+RARE_WORDS = [
+    "luthier", "vannerie", "sérigraphie", "cordonnerie", "tonnellerie", "reliure",
+    "savonnerie", "forge", "herboristerie", "ludothèque",
+]  # fmt: skip
+
+
+GENERATED_COUNT = (
+    "from initiatives.models import Initiative; "
+    f"print(Initiative.objects.filter(slug__contains='-g{SEED}-').count())"
+)
+
+
+class Command(BaseCommand):
+    help = "Benchmark the production stack at several sizes of directory (needs wrk)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--sizes", default="1000,100000")
+        parser.add_argument("--seconds", type=float, default=10, help="per scenario and pass")
+        parser.add_argument("--connections", type=int, default=8)
+        parser.add_argument(
+            "--smoke",
+            action="store_true",
+            help="A run of a few seconds at 200 initiatives, so that the benchmark cannot rot.",
+        )
+        parser.add_argument(
+            "--describe", action="store_true", help="(internal) print the scenarios as JSON"
+        )
+
+    def handle(self, *args, sizes, seconds, connections, smoke, describe, **options):
+        if describe:
+            self.stdout.write(json.dumps(describe_scenarios()))
+            return
+        for tool in ("wrk", "redis-server"):
+            if not shutil.which(tool):
+                raise CommandError(f"The benchmark needs {tool} (apt-get install {tool}).")
+        warm_up = WARM_UP_SECONDS
+        if smoke:
+            sizes, seconds, warm_up = "200", 1, 0
+        sizes = [int(size) for size in sizes.split(",")]
+        runs = {size: self.run_size(size, seconds, warm_up, connections) for size in sizes}
+        report = {
+            "date": timezone.now().isoformat(),
+            "machine": machine(),
+            "seconds": seconds,
+            "connections": connections,
+            "runs": runs,
+            "targets": targets(runs),
+        }
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        path = RESULTS / f"{timezone.now():%Y-%m-%d-%H%M}-{'-'.join(map(str, sizes))}.json"
+        path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        self.stdout.write(table(runs) + "\n" + "\n".join(report["targets"]))
+        self.stdout.write(f"Results: {path.relative_to(PROJECT)}")
+
+    def run_size(self, size, seconds, warm_up, connections):
+        env = {"DATABASE_URL": self.prepare(size), "SECURE_SSL_REDIRECT": "false"}
+        manage(["collectstatic", "--no-input", "-v0"], env)
+        scenarios = json.loads(manage(["bench", "--describe"], {**env, "BENCHMARK": "true"}).stdout)
+        run = {"scenarios": {}}
+        with Redis() as redis_url:
+            for mode, extra in (
+                ("warm", {"REDIS_URL": redis_url}),
+                ("cold", {"DISABLE_CACHE": "true"}),
+            ):
+                with Server({**env, **extra}) as server:
+                    for scenario in scenarios.values() if warm_up else ():
+                        server.load([server.url + url for url in scenario["urls"]], warm_up, 2)
+                    run[f"rss_after_warm_up_{mode}_kb"] = server.rss_kb()
+                    for name, scenario in scenarios.items():
+                        urls = [server.url + url for url in scenario["urls"]]
+                        figures = server.load(urls, seconds, connections)
+                        entry = run["scenarios"].setdefault(name, {"queries": scenario["queries"]})
+                        entry[mode] = figures
+                        self.stdout.write(
+                            f"{size:>9} {mode} {name}: {figures['requests_per_second']} req/s"
+                        )
+                    run[f"rss_end_{mode}_kb"] = server.rss_kb()
+        return run
+
+    def prepare(self, size):
+        """The URL of the benchmark's database of this size, generated if need be."""
+        base = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/")
+        parts = urlsplit(base)
+        name = f"essaim_bench_{size}"
+        url = urlunsplit(parts._replace(path=f"/{name}"))
+        admin = urlunsplit(parts._replace(path="/postgres"))
+        import psycopg2
+
+        connection = psycopg2.connect(admin)
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            exists = cursor.fetchone()
+            if not exists:
+                cursor.execute(f'CREATE DATABASE "{name}"')
+        connection.close()
+        env = {"DATABASE_URL": url}
+        manage(["migrate", "--no-input", "-v0"], env)
+        count = manage(["shell", "-c", GENERATED_COUNT], env).stdout.strip().splitlines()[-1]
+        if int(count) != size:
+            if int(count):
+                raise CommandError(f"{name} holds another directory: drop it (dropdb {name}).")
+            self.stdout.write(f"Generating {size} initiatives in {name}…")
+            manage(["load_demo", "-v0"], env)
+            manage(["generate_directory", "--initiatives", str(size), "--seed", str(SEED)], env)
+        return url
+
+
+def manage(arguments, env):
+    """Run manage.py with these arguments and environment (over the production settings)."""
+    result = subprocess.run(
+        [sys.executable, str(PROJECT / "manage.py"), *arguments],
+        env={**os.environ, "DEBUG": "false", "SECRET_KEY": "bench", **env},
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode:
+        raise CommandError(f"manage.py {' '.join(arguments)} failed:\n{result.stderr[-2000:]}")
+    return result
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Redis:
+    """A Redis of the benchmark's own, on a free port, without persistence."""
+
+    def __enter__(self):
+        port = free_port()
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        )
+        wait_for_port(port)
+        return f"redis://127.0.0.1:{port}/0"
+
+    def __exit__(self, *exc):
+        self.process.terminate()
+        self.process.wait(10)
+
+
+class Server:
+    """gunicorn as in production (gunicorn.conf.py, WhiteNoise), two workers."""
+
+    def __init__(self, env):
+        self.env = env
+
+    def __enter__(self):
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = tempfile.NamedTemporaryFile(prefix="essaim-bench-", suffix=".log")
+        env = {
+            **os.environ,
+            **self.env,
+            "DEBUG": "false",
+            "SECRET_KEY": secrets.token_urlsafe(40),
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "SECURE_COOKIES": "false",
+            "SECURE_SSL_REDIRECT": "false",
+            "EXPORT_RATE_LIMIT": "",
+            "BENCHMARK": "true",
+            "WEB_CONCURRENCY": "2",
+            "GUNICORN_BIND": f"127.0.0.1:{port}",
+            # No worker renewal: memory growth must show.
+            "GUNICORN_MAX_REQUESTS": "0",
+        }
+        self.process = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("gunicorn")),
+                "config.wsgi",
+                "--access-logfile",
+                "/dev/null",
+            ],
+            cwd=PROJECT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_for_port(port)
+        urlopen(self.url + "/bench/floor", timeout=10).read()
+        return self
+
+    def __exit__(self, *exc):
+        self.process.terminate()
+        self.process.wait(30)
+
+    def load(self, urls, seconds, connections):
+        with tempfile.NamedTemporaryFile("w", suffix=".txt") as file:
+            file.write("\n".join(urls) + "\n")
+            file.flush()
+            result = subprocess.run(
+                [
+                    "wrk",
+                    "-t2",
+                    f"-c{connections}",
+                    f"-d{max(1, round(seconds))}s",
+                    "--timeout",
+                    "30s",
+                    "-s",
+                    str(LUA_SCRIPT),
+                    urls[0],
+                    "--",
+                    file.name,
+                ],  # fmt: skip
+                capture_output=True,
+                text=True,
+                timeout=seconds + 60,
+            )
+        line = next(line for line in result.stdout.splitlines() if line.startswith("{"))
+        raw = json.loads(line)
+        requests = max(raw["requests"], 1)
+        return {
+            "requests_per_second": round(raw["requests"] / (raw["duration_us"] / 1e6), 1),
+            "p50_ms": raw["p50_us"] / 1000,
+            "p95_ms": raw["p95_us"] / 1000,
+            "p99_ms": raw["p99_us"] / 1000,
+            # wrk counts the bytes of the whole answers, headers included.
+            "bytes_per_response": raw["bytes"] // requests,
+            "errors": raw["socket_errors"] + raw["non_2xx"],
+        }
+
+    def rss_kb(self):
+        """The workers' resident memory, in kB, summed."""
+        total = 0
+        for status in Path("/proc").glob("[0-9]*/status"):
+            try:
+                text = status.read_text()
+            except OSError:
+                continue  # a process that just ended
+            if re.search(rf"^PPid:\s+{self.process.pid}$", text, re.M):
+                total += int(re.search(r"VmRSS:\s+(\d+)", text).group(1))
+        return total
+
+
+def wait_for_port(port, seconds=30):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise CommandError(f"Nothing answers on port {port}.")
+
+
+def describe_scenarios():
+    """{name: {"urls": [...], "queries": SQL queries of its first URL}}, from this database."""
+    from django.db import connection
+    from django.db.models import Count
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from actors.models import Actor
+    from initiatives.models import Initiative, Territory, Theme
+
+    rng = random.Random(SEED)
+    published = Initiative.objects.published()
+    regions = list(Territory.objects.filter(kind="region").values_list("slug", flat=True))
+    departements = list(
+        Territory.objects.filter(kind="departement", country="FR").values_list("slug", flat=True)
+    )
+    themes = list(Theme.objects.filter(parent__isnull=True).values_list("slug", flat=True))
+    slugs = list(published.order_by("?").values_list("slug", flat=True)[:20])
+    funder = (
+        Actor.objects.annotate(count=Count("involvements")).order_by("-count").values("slug")[0]
+    )["slug"]
+
+    def viewports(zoom, span):
+        boxes = []
+        for _ in range(20):
+            west, south = rng.uniform(-1.5, 6.5 - span), rng.uniform(43.5, 50 - span / 1.5)
+            bbox = f"{west:.3f},{south:.3f},{west + span:.3f},{south + span / 1.5:.3f}"
+            boxes.append(f"/api/map/?bbox={bbox}&zoom={zoom}")
+        return boxes
+
+    scenarios = {
+        "floor (no database)": ["/bench/floor"],
+        "floor (static file)": [static_url()],
+        "home": ["/"],
+        "list": ["/initiatives/"],
+        "list, région + theme": [
+            f"/initiatives/?territory={rng.choice(regions)}&theme={rng.choice(themes)}"
+            for _ in range(10)
+        ],
+        "search": [f"/initiatives/?q={quote(word)}" for word in COMMON_WORDS + RARE_WORDS],
+        "list, page 50": ["/initiatives/?page=50"],
+        "initiative page": [f"/initiatives/{slug}/" for slug in slugs],
+        "département page": [f"/territoires/{slug}/" for slug in departements[:20]],
+        "biggest funder's page": [f"/acteurs/{funder}/"],
+        "map, zoom 6": viewports(6, 8),
+        "map, zoom 9": viewports(9, 1),
+        "map, zoom 14": viewports(14, 0.03),
+        "CSV export of a département": [
+            f"/api/initiatives.csv?territory={slug}" for slug in departements[:10]
+        ],
+        "/carte/": ["/carte/"],
+    }
+    client = Client(HTTP_HOST="127.0.0.1")
+    described = {}
+    for name, urls in scenarios.items():
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(urls[0])
+            if response.streaming:
+                b"".join(response.streaming_content)
+        described[name] = {"urls": urls, "queries": len(queries)}
+    return described
+
+
+def static_url():
+    from django.templatetags.static import static
+
+    return static("css/essaim.css")
+
+
+def machine():
+    cpu = re.search(r"model name\s*: (.*)", Path("/proc/cpuinfo").read_text())
+    memory = re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1)
+    model = cpu.group(1) if cpu else "?"
+    return f"{os.cpu_count()} × {model}, {int(memory) // 1024} MB, Python {sys.version.split()[0]}"
+
+
+COLUMNS = "{:30} {:>10} {:>7} {:>7} {:>7} {:>10} {:>9} {:>7} {:>4} {:>6}"
+HEADINGS = ("scenario", "warm req/s", "p50", "p95", "p99", "cold req/s", "cold p95", "KB", "SQL",
+            "errors")  # fmt: skip
+
+
+def table(runs):
+    lines = []
+    for size, run in runs.items():
+        warm_up, end = run["rss_after_warm_up_warm_kb"] // 1024, run["rss_end_warm_kb"] // 1024
+        lines.append(
+            f"\n{size} initiatives (workers: {warm_up} MB after warm-up, {end} MB at the end)"
+        )
+        lines.append(COLUMNS.format(*HEADINGS))
+        for name, entry in run["scenarios"].items():
+            warm, cold = entry["warm"], entry["cold"]
+            lines.append(
+                COLUMNS.format(
+                    name,
+                    warm["requests_per_second"],
+                    f"{warm['p50_ms']:.1f}",
+                    f"{warm['p95_ms']:.1f}",
+                    f"{warm['p99_ms']:.1f}",
+                    cold["requests_per_second"],
+                    f"{cold['p95_ms']:.1f}",
+                    f"{warm['bytes_per_response'] / 1024:.1f}",
+                    entry["queries"],
+                    warm["errors"] + cold["errors"],
+                )
+            )
+    return "\n".join(lines)
+
+
+def targets(runs):
+    """The issue's targets, each said met or not, from ratios measured in the same run."""
+    said = []
+    sizes = sorted(runs)
+    for size in sizes:
+        scenarios = runs[size]["scenarios"]
+        floor = scenarios["floor (no database)"]["warm"]["requests_per_second"]
+        for name, entry in scenarios.items():
+            if name.startswith("floor"):
+                continue
+            share = entry["warm"]["requests_per_second"] / floor
+            needed = 0.4 if name.startswith("map") else 0.2
+            said.append(
+                f"{'met' if share >= needed else 'NOT met'}: {size} warm {name} at "
+                f"{share:.0%} of the floor (target {needed:.0%})"
+            )
+            if entry["queries"] > 10:
+                said.append(
+                    f"NOT met: {size} {name} runs {entry['queries']} SQL queries (target 10)"
+                )
+            weight = entry["warm"]["bytes_per_response"] // 1024
+            if weight > 300 and "CSV" not in name:
+                said.append(f"NOT met: {size} {name} weighs {weight} KB (target 300)")
+        warm_up, end = runs[size]["rss_after_warm_up_warm_kb"], runs[size]["rss_end_warm_kb"]
+        said.append(
+            f"{'met' if end <= warm_up * 1.2 else 'NOT met'}: {size} workers' memory "
+            f"{warm_up // 1024} → {end // 1024} MB (target +20%)"
+        )
+    for small, large in zip(sizes, sizes[1:], strict=False):
+        for name, entry in runs[large]["scenarios"].items():
+            if name.startswith("floor") or "CSV" in name:
+                continue
+            ratio = entry["cold"]["p95_ms"] / max(
+                runs[small]["scenarios"][name]["cold"]["p95_ms"], 0.001
+            )
+            limit = (
+                1.5
+                if name in ("initiative page", "département page")
+                else (3 if large <= 100_000 else 5)
+            )
+            said.append(
+                f"{'met' if ratio <= limit else 'NOT met'}: cold p95 of {name} at {large} is "
+                f"{ratio:.1f}× the one at {small} (target {limit}×)"
+            )
+    return said
