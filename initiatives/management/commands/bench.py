@@ -17,6 +17,8 @@ the warm-up and at the end. A table on stdout, and JSON in bench/results/.
 """
 
 import contextlib
+import csv
+import gzip
 import json
 import os
 import random
@@ -37,10 +39,15 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from initiatives.territories import SHIPPED_COG
+
 PROJECT = Path(settings.BASE_DIR)
 LUA_SCRIPT = PROJECT / "bench" / "urls.lua"
 RESULTS = PROJECT / "bench" / "results"
 SEED = 1
+# The Transiscope excerpt of the shared open data, beside the project's clone.
+EXCERPT = PROJECT.parent / "shared" / "data" / "gogocarto" / "transiscope-excerpt.json"
+GOGOCARTO_ELEMENTS = 5000
 WARM_UP_SECONDS = 2
 COMMON_WORDS = [
     "solidaire", "habitants", "quartier", "insertion", "atelier", "alimentation",
@@ -86,13 +93,15 @@ class Command(BaseCommand):
             sizes, seconds, warm_up = "200", 1, 0
         sizes = [int(size) for size in sizes.split(",")]
         runs = {size: self.run_size(size, seconds, warm_up, connections) for size in sizes}
+        imports = {} if smoke else self.measure_imports()
         report = {
             "date": timezone.now().isoformat(),
             "machine": machine(),
             "seconds": seconds,
             "connections": connections,
             "runs": runs,
-            "targets": targets(runs),
+            "imports": imports,
+            "targets": targets(runs) + import_targets(imports),
         }
         RESULTS.mkdir(parents=True, exist_ok=True)
         path = RESULTS / f"{timezone.now():%Y-%m-%d-%H%M}-{'-'.join(map(str, sizes))}.json"
@@ -129,23 +138,50 @@ class Command(BaseCommand):
                     run[f"rss_end_{mode}_kb"] = server.rss_kb()
         return run
 
-    def prepare(self, size):
-        """The URL of the benchmark's database of this size, generated if need be."""
-        base = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/")
-        parts = urlsplit(base)
-        name = f"essaim_bench_{size}"
-        url = urlunsplit(parts._replace(path=f"/{name}"))
-        admin = urlunsplit(parts._replace(path="/postgres"))
+    def measure_imports(self):
+        """{import: {"rows", "seconds", "rows_per_second"}} of the imports the targets time, as a
+        curator runs them (`manage.py`, its start included), into a database of their own: the
+        COG's communes, then a GoGoCarto export of GOGOCARTO_ELEMENTS elements, the Transiscope
+        excerpt of ../shared/data repeated with new ids (skipped when it is not there)."""
+        url = self.database("essaim_bench_imports", fresh=True)
+        env = {"DATABASE_URL": url}
+        manage(["migrate", "--no-input", "-v0"], env)
+        measured = {}
+        with gzip.open(SHIPPED_COG / "communes.csv.gz", "rt", encoding="utf-8-sig") as file:
+            communes = sum(1 for row in csv.DictReader(file) if row["TYPECOM"] == "COM")
+        started = time.monotonic()
+        manage(["import_territories", "--cog-dir", str(SHIPPED_COG)], env)
+        measured["COG communes"] = rate(communes, time.monotonic() - started)
+        if EXCERPT.is_file():
+            with tempfile.NamedTemporaryFile("w", suffix=".json") as file:
+                json.dump(repeated_excerpt(GOGOCARTO_ELEMENTS), file)
+                file.flush()
+                started = time.monotonic()
+                manage(["import_initiatives", file.name], env)
+                measured["GoGoCarto export"] = rate(GOGOCARTO_ELEMENTS, time.monotonic() - started)
+        return measured
+
+    def database(self, name, fresh=False):
+        """The URL of this database on BENCH_DATABASE_URL's server, created if need be."""
         import psycopg2
 
-        connection = psycopg2.connect(admin)
+        base = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/")
+        parts = urlsplit(base)
+        connection = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
         connection.autocommit = True
         with connection.cursor() as cursor:
+            if fresh:
+                cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
             cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-            exists = cursor.fetchone()
-            if not exists:
+            if not cursor.fetchone():
                 cursor.execute(f'CREATE DATABASE "{name}"')
         connection.close()
+        return urlunsplit(parts._replace(path=f"/{name}"))
+
+    def prepare(self, size):
+        """The URL of the benchmark's database of this size, generated if need be."""
+        name = f"essaim_bench_{size}"
+        url = self.database(name)
         env = {"DATABASE_URL": url}
         manage(["migrate", "--no-input", "-v0"], env)
         count = manage(["shell", "-c", GENERATED_COUNT], env).stdout.strip().splitlines()[-1]
@@ -156,6 +192,29 @@ class Command(BaseCommand):
             manage(["load_demo", "-v0"], env)
             manage(["generate_directory", "--initiatives", str(size), "--seed", str(SEED)], env)
         return url
+
+
+def rate(rows, seconds):
+    return {"rows": rows, "seconds": round(seconds, 2), "rows_per_second": round(rows / seconds)}
+
+
+def repeated_excerpt(count):
+    """The GoGoCarto excerpt, its elements repeated with new ids and names up to `count`."""
+    excerpt = json.loads(EXCERPT.read_text(encoding="utf-8"))
+    elements = [
+        {**element, "id": f"{element['id']}-{number}", "name": f"{element['name']} {number}"}
+        for number in range(count // len(excerpt["data"]) + 1)
+        for element in excerpt["data"]
+    ]
+    return {**excerpt, "data": elements[:count]}
+
+
+def import_targets(imports):
+    return [
+        f"{'met' if figures['rows_per_second'] >= 1000 else 'NOT met'}: {name} import at "
+        f"{figures['rows_per_second']} rows per second (target 1,000)"
+        for name, figures in imports.items()
+    ]
 
 
 def manage(arguments, env):
