@@ -75,6 +75,19 @@ def crawl(client, start, limit):
     return pages
 
 
+# The open data's addresses: exports, API, sitemaps.
+OPEN_DATA_ROUTES = [
+    "/api/initiatives.geojson",
+    "/api/initiatives.csv",
+    "/api/initiatives.json",
+    "/api/gogocarto.json",
+    "/api/",
+    "/api/openapi.json",
+    "/sitemap.xml",
+    "/sitemap-initiatives.xml",
+]
+
+
 def test_no_private_contact_on_any_public_page_or_answer(client, site):
     pages = crawl(
         client,
@@ -83,14 +96,7 @@ def test_no_private_contact_on_any_public_page_or_answer(client, site):
             "/en/",
             "/api/map/?bbox=-180,-90,180,90&zoom=3",
             "/api/map/?bbox=-180,-90,180,90&zoom=18",
-            "/api/initiatives.geojson",
-            "/api/initiatives.csv",
-            "/api/initiatives.json",
-            "/api/gogocarto.json",
-            "/api/",
-            "/api/openapi.json",
-            "/sitemap.xml",
-            "/sitemap-initiatives.xml",
+            *OPEN_DATA_ROUTES,
             "/initiatives/?q=madame",
         ],
         limit=200,
@@ -330,15 +336,8 @@ PUBLIC_ROUTES = [
     "/evaluation/",
     "/comparer/",
     "/api/map/",
-    "/api/initiatives.geojson",
-    "/api/initiatives.csv",
+    *OPEN_DATA_ROUTES,
     "/api/initiatives.xlsx",
-    "/api/initiatives.json",
-    "/api/gogocarto.json",
-    "/api/",
-    "/api/openapi.json",
-    "/sitemap.xml",
-    "/sitemap-initiatives.xml",
     "/themes/economie-circulaire-reemploi/",
     "/acteurs/institut-godin/",
     "/initiatives/maison-des-echanges/evaluations/1/",
