@@ -15,6 +15,8 @@ class AdminConfig(SimpleAdminConfig):
 
     def ready(self):
         super().ready()
+        from . import checks  # noqa: F401 (registers the project's system checks)
+
         for app_config in apps.get_app_configs():
             if app_config.name != "leaflet" and module_has_submodule(app_config.module, "admin"):
                 import_module(f"{app_config.name}.admin")
