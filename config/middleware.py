@@ -11,6 +11,8 @@ from django.http import HttpResponseBadRequest
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.translation import gettext as _
 
+from initiatives.freshness import CACHE_SECONDS, cache_key
+
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 current_request_id = contextvars.ContextVar("request_id", default="-")
 
@@ -82,8 +84,6 @@ class DirectoryPageCacheMiddleware:
     def __call__(self, request):
         if not self.cacheable_request(request):
             return self.get_response(request)
-        from initiatives.freshness import CACHE_SECONDS, cache_key
-
         key = cache_key(f"page:{request.scheme}://{request.get_host()}{request.get_full_path()}")
         response = cache.get(key)
         if response is not None:

@@ -183,6 +183,14 @@ def search_document(texts, places, action_territories, actors):
     return normalise(" ".join([*texts, *places, *sorted(action_territories), *sorted(actors)]))
 
 
+def new_search_document(initiative, places, actors):
+    """The search document of an initiative about to be inserted in bulk, without territories
+    of action yet (imports, generate_directory): the refresh at commit then finds it up to date
+    instead of writing the row again. `actors`: one name per involvement."""
+    texts = [getattr(initiative, name) for name in DOCUMENT_FIELDS]
+    return search_document(texts, places, [], actors)
+
+
 def place_names(territories, commune_paths):
     """{path: [names of the commune and of the territories above it]} for these paths;
     `territories` is the Territory model's manager. One query."""

@@ -34,7 +34,7 @@ from initiatives.models import (
     Territory,
     Theme,
 )
-from initiatives.search import DOCUMENT_FIELDS, place_names, search_document, words_of
+from initiatives.search import new_search_document, place_names, words_of
 
 from . import mapping as read
 from .places import PlaceFinder
@@ -663,11 +663,12 @@ class Writer:
         )
         places = place_names(Territory.objects, set(paths.values()))
         for row, initiative in self.created:
-            initiative.search_document = search_document(
-                [getattr(initiative, name) for name in DOCUMENT_FIELDS],
+            # One name per involvement: write_involvements makes one per role and actor.
+            involved = {(role, words_of(name)) for role, name in row.actors}
+            initiative.search_document = new_search_document(
+                initiative,
                 places.get(paths.get(initiative.commune_id), []),
-                [],
-                {actors[words_of(name)].name for _role, name in row.actors},
+                [actors[key].name for _role, key in involved],
             )
 
     def free_slug(self, name):

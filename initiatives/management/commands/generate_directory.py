@@ -31,7 +31,7 @@ from django.utils.text import slugify
 from actors.models import Actor, Involvement
 from initiatives import freshness
 from initiatives.models import Initiative, Territory, Theme
-from initiatives.search import DOCUMENT_FIELDS, place_names, search_document
+from initiatives.search import new_search_document, place_names
 from initiatives.territories import SHIPPED_COG, TerritoryImport, read_cog
 
 BATCH = 5000
@@ -169,10 +169,9 @@ class Generator:
             involvements = {}
             for initiative, commune in batch:
                 involvements[initiative.slug] = self.involvements(big_funders, pool)
-                initiative.search_document = search_document(
-                    [getattr(initiative, name) for name in DOCUMENT_FIELDS],
+                initiative.search_document = new_search_document(
+                    initiative,
                     self.places.get(commune[3], []),
-                    [],
                     [actor.name for actor, _role in involvements[initiative.slug]],
                 )
             created = Initiative.objects.bulk_create([i for i, _commune in batch])
