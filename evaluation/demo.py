@@ -43,7 +43,16 @@ def load_demo_evaluations():
     )
     if changed:
         if reversion.is_active():
-            for obj in changed:
+            # An assessment's version follows its scores, each labelled with its criterion
+            # and level: read them with the assessments, not one query per score.
+            assessments = {obj.pk for obj in changed if isinstance(obj, Assessment)}
+            assessments |= {obj.assessment_id for obj in changed if isinstance(obj, CriterionScore)}
+            for obj in [
+                *Assessment.objects.filter(pk__in=assessments).prefetch_related(
+                    "scores__criterion", "scores__level"
+                ),
+                *(obj for obj in changed if not isinstance(obj, (Assessment, CriterionScore))),
+            ]:
                 reversion.add_to_revision(obj)
         freshness.directory_changed()
     return len(data["demo_assessments"]), len(data["demo_observations"])

@@ -178,7 +178,10 @@ class DemoLoad:
         synced = sync_rows(Actor, wanted, Actor.objects.filter(slug__in=wanted), slug)
         for actor in synced.updated:
             self.changed_initiatives.update(actor.named_initiatives())
-        self.changed += synced.changed
+        # Their versions follow the contact: read them all at once, not one query per actor.
+        self.changed += Actor.objects.filter(
+            pk__in=[actor.pk for actor in synced.changed]
+        ).select_related("contact")
         return synced.rows
 
     def load_initiatives(self, territories, themes, actors):
