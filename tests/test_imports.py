@@ -23,6 +23,7 @@ from initiatives.models import (
     SourceIdentifier,
     Territory,
 )
+from initiatives.search import outdated_search_documents
 from tests.conftest import SHARED_DATA, data_for_the_module
 from tests.forms import form_data
 
@@ -95,6 +96,10 @@ def test_the_transiscope_excerpt_imports_with_its_quirks_then_changes_nothing(si
     assert circul.contact.phone == "Centre: 01 42 29 78 79"
     # Drafts, with their history: nothing is public before a curator publishes.
     assert circul.status == Initiative.Status.DRAFT
+    # Inserted with their search documents, which the refresh at commit then skips: they
+    # must be those it would have built (the commune's name, as the file spells it).
+    assert outdated_search_documents(Initiative.objects.all()) == {}
+    assert ivry in Initiative.objects.search("ivry-sur-seine")
     assert Revision.objects.latest("pk").comment.startswith("Importé depuis test")
 
     # The same file again: nothing written, no version, no bump.

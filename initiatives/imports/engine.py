@@ -651,11 +651,15 @@ class Writer:
         self.write_identifiers(everything)
         self.touched = {initiative.pk for _row, initiative in everything}
         if self.touched:
-            freshness.directory_changed(self.touched)
+            # The new rows were inserted with their search documents: only the others' need
+            # rebuilding at commit. The version is bumped for all.
+            freshness.directory_changed(
+                {initiative.pk for _row, initiative in self.updated + self.merged}
+            )
 
     def give_search_documents(self, actors):
-        """New initiatives are inserted with their search documents: the refresh at commit
-        then finds them up to date, instead of writing every new row a second time."""
+        """New initiatives are inserted with their search documents, so that the refresh at
+        commit neither writes every new row a second time nor rebuilds their documents."""
         paths = dict(
             Territory.objects.filter(
                 pk__in={row.commune.pk for row, _initiative in self.created if row.commune}
