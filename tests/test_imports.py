@@ -1,5 +1,6 @@
 """Importing initiatives: formats, mappings, places, duplicates, conflicts, atomicity."""
 
+import gc
 import io
 import json
 import os
@@ -171,6 +172,14 @@ def test_a_bad_row_is_rejected_with_its_line_and_reason_and_nothing_of_it_writte
         report = apply_import(plan)
     assert (report.created, report.rejected) == (1, 2)
     assert not Initiative.objects.filter(name="Café des âges").exists()
+
+
+def test_the_app_server_collects_cycles_again_after_an_import(site):
+    # The engine turns Python's cycle collector off while it runs (for speed): a worker that
+    # kept it off would grow with every request after.
+    with site():
+        run_import(json.dumps([{"name": "Atelier vélo"}]).encode())
+    assert gc.isenabled()
 
 
 def test_a_file_unreadable_half_way_writes_nothing(site, tmp_path):

@@ -15,7 +15,9 @@ directory version.
 """
 
 import difflib
+import gc
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -143,6 +145,22 @@ class Plan:
         return [row for row in self.rows if row.conflicts]
 
 
+@contextmanager
+def without_cycle_collection():
+    """Python's cycle collector walks every live object each time enough new ones were made:
+    during an import, the whole file and the 35,000 communes, dozens of times, about a sixth
+    of the import's time. Reference counting still frees what the import drops; the few
+    cycles wait for the end."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@without_cycle_collection()
 def plan_import(table, mapping, source):
     """The Plan of importing this Table with this mapping as `source` (no write)."""
     plan = Plan(source=source, mapping=mapping)
@@ -513,6 +531,7 @@ class Report:
         return self.__dict__.copy()
 
 
+@without_cycle_collection()
 def apply_import(plan, decisions=None, user=None, file_name=""):
     """Write the plan, as one revision; returns a Report.
 

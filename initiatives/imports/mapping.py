@@ -196,11 +196,17 @@ def text(value, limit=None):
         return ""
     if isinstance(value, list):
         value = " ; ".join(str(item) for item in value)
-    value = str(value).replace("\x00", "").replace("<br>", "\n").replace("</p>", "\n")
-    value = html.unescape(strip_tags(value))
-    value = re.sub(r"[ \t\xa0]+", " ", value)
-    value = re.sub(r"\n\s*\n+", "\n\n", value).strip()
+    value = str(value).replace("\x00", "")
+    if "<" in value:  # most cells hold no HTML: spare them the parser
+        value = strip_tags(value.replace("<br>", "\n").replace("</p>", "\n"))
+    value = html.unescape(value)
+    value = SPACES.sub(" ", value)
+    value = BLANK_LINES.sub("\n\n", value).strip()
     return value[:limit] if limit else value
+
+
+SPACES = re.compile(r"[ \t\xa0]+")
+BLANK_LINES = re.compile(r"\n\s*\n+")
 
 
 def number(value):
