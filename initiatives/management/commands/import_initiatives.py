@@ -7,6 +7,7 @@ CSV, XLSX, JSON, GeoJSON or a GoGoCarto export (initiatives/imports/readers.py).
 names, which the report shows. A dry run reports what the import would do and writes nothing.
 """
 
+import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -46,6 +47,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, file, mapping, source, dry_run, duplicates, conflicts, **options):
+        start = time.monotonic()
         try:
             table = read_table(file.read_bytes())
         except OSError as error:
@@ -101,6 +103,6 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Imported: {report.created} created, {report.updated} updated, "
                 f"{report.merged} merged, {report.unchanged} unchanged, {report.skipped} "
-                f"skipped, {report.rejected} rejected."
+                f"skipped, {report.rejected} rejected, in {time.monotonic() - start:.1f} s."
             )
         )
