@@ -185,51 +185,69 @@ class InitiativeFilter(django_filters.FilterSet):
     def count_facets(self):
         """How many results each option of each facet would give with the other filters applied.
 
-        Seven queries whatever the number of initiatives, options and filters (eight when a
-        territory is chosen): themes 2, stages 1, legal forms 1, territories 2 (+1 for the
-        chosen territory's ancestors), actors 1 (+1 when the chosen actor is not among the most
-        involved). The form's validation may add its lookups (theme, territory, actor) if they
-        have not run yet.
+        Six queries whatever the number of initiatives, options and filters, when neither a
+        stage nor a legal form is chosen (seven when one is, eight when a territory is chosen):
+        themes 2, stages and legal forms 1, territories 2 (+1 for the chosen territory's
+        ancestors), actors 1 (+1 when the chosen actor is not among the most involved). The
+        form's validation may add its lookups (theme, territory, actor) if they have not run
+        yet. The filters select each initiative once (they filter through subqueries, never
+        through a join), so the counts group the filtered rows themselves, read from the
+        `initiative_facets` index: no semi-join of the directory with itself.
         """
         self.is_valid()  # fills the form's cleaned_data
         data = self.form.cleaned_data
         base = self.queryset
 
         def without(*names):
-            return self.filter_queryset_without(base, excluded=("sort", *names)).values("pk")
+            return self.filter_queryset_without(base, excluded=("sort", *names))
 
         selected_themes = {theme.slug for theme in data.get("theme") or ()}
-        themes = Theme.objects.with_counts(Initiative.objects.filter(pk__in=without("theme")))
+        themes = Theme.objects.with_counts(without("theme"))
         for theme in themes:
             theme.selected = theme.slug in selected_themes
             for subtheme in theme.subthemes:
                 subtheme.selected = subtheme.slug in selected_themes
 
+        if data.get("stage") or data.get("legal_form"):
+            stages = self.count_by("stage", without("stage"))
+            legal_forms = self.count_by("legal_form", without("legal_form"))
+        else:  # the same initiatives for both: one pass
+            stages, legal_forms = self.count_by_pairs("stage", "legal_form", without())
         territory = data.get("territory")
-        in_scope = Initiative.objects.filter(pk__in=without("territory"))
-        actors, actors_left_out = self.actor_counts(without("role", "actor"), data.get("role"))
+        actors, actors_left_out = self.actor_counts(
+            without("role", "actor").values("pk"), data.get("role")
+        )
         return Facets(
             themes=list(themes),
-            stages=self.choice_counts("stage", without("stage")),
-            legal_forms=self.choice_counts("legal_form", without("legal_form")),
+            stages=self.choice_options("stage", stages),
+            legal_forms=self.choice_options("legal_form", legal_forms),
             territory=territory,
             territory_ancestors=(
                 list(Territory.objects.ancestors_of(territory).exclude(pk=territory.pk))
                 if territory
                 else []
             ),
-            territories=in_scope.count_by_subterritory(territory),
+            territories=without("territory").count_by_subterritory(territory),
             actors=actors,
             actors_left_out=actors_left_out,
         )
 
-    def choice_counts(self, name, initiatives):
-        counts = dict(
-            Initiative.objects.filter(pk__in=initiatives)
-            .order_by()
-            .values_list(name)
-            .annotate(count=Count("pk"))
-        )
+    @staticmethod
+    def count_by(name, initiatives):
+        return dict(initiatives.order_by().values_list(name).annotate(count=Count("pk")))
+
+    @staticmethod
+    def count_by_pairs(first, second, initiatives):
+        """count_by() of two fields, in one query grouped on both."""
+        counts = ({}, {})
+        for *values, count in (
+            initiatives.order_by().values_list(first, second).annotate(count=Count("pk"))
+        ):
+            for by_value, value in zip(counts, values, strict=True):
+                by_value[value] = by_value.get(value, 0) + count
+        return counts
+
+    def choice_options(self, name, counts):
         selected = set(self.form.cleaned_data.get(name) or ())
         return [
             FacetOption(value, label, counts.get(value, 0), value in selected)
@@ -244,14 +262,18 @@ class InitiativeFilter(django_filters.FilterSet):
         Bounded so that the form stays small at any size of directory; every actor's own page
         links to its initiatives. One query, two when the chosen actor is among those left out.
         """
-        involvements = Involvement.objects.filter(initiative__in=initiatives)
+        involvements = {"initiative__in": initiatives}  # which involvements count
         if role:
-            involvements = involvements.filter(role=role)
+            involvements["role"] = role
         actor = self.form.cleaned_data.get("actor")
+        # From the actors' side, in one filter() so that the count reads the same join, grouped
+        # on the actor's primary key alone: half the time of grouping the involvements on the
+        # actors' names, at 100,000 initiatives.
         rows = list(
-            involvements.values_list("actor__slug", "actor__name")
-            .annotate(count=Count("initiative", distinct=True))
-            .order_by("-count", "actor__name")[: ACTOR_FACET_LIMIT + 1]
+            Actor.objects.filter(**{f"involvements__{n}": v for n, v in involvements.items()})
+            .annotate(count=Count("involvements__initiative", distinct=True))
+            .order_by("-count", "name")
+            .values_list("slug", "name", "count")[: ACTOR_FACET_LIMIT + 1]
         )
         left_out = len(rows) > ACTOR_FACET_LIMIT
         rows = sorted(rows[:ACTOR_FACET_LIMIT], key=lambda row: normalise(row[1]))
@@ -261,7 +283,10 @@ class InitiativeFilter(django_filters.FilterSet):
         ]
         if actor and not any(option.selected for option in options):
             count = (
-                involvements.filter(actor=actor).values("initiative").distinct().count()
+                Involvement.objects.filter(**involvements, actor=actor)
+                .values("initiative")
+                .distinct()
+                .count()
                 if left_out
                 else 0
             )

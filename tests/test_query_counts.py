@@ -96,9 +96,9 @@ def test_home(client, data, django_assert_num_queries):
 
 def test_list_without_filters(client, data, django_assert_num_queries):
     # Count; the directory version (the facets' cache key); facets: themes with direct
-    # counts, family counts, stages, legal forms, région counts, régions, actors; the
-    # evaluation filter's grids and dimensions; the page; its themes.
-    with django_assert_num_queries(12):
+    # counts, family counts, stages with legal forms (one query), région counts, régions,
+    # actors; the evaluation filter's grids and dimensions; the page; its themes.
+    with django_assert_num_queries(11):
         response = client.get(reverse("initiative_list"))
     assert response.context["page_obj"].object_list
     # The same filters again, another page: the facets come from the cache.
@@ -118,7 +118,7 @@ def test_list_with_every_filter_and_its_facets(client, data, django_assert_num_q
 
 def test_list_with_invalid_filters(client, data, django_assert_num_queries):
     # Theme lookup (fails), territory lookup (fails), then as without filters.
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(13):
         response = client.get(reverse("initiative_list"), {"theme": "nope", "territory": "x"})
     assert response.status_code == 200
 
@@ -155,9 +155,9 @@ def test_theme_list(client, data, django_assert_num_queries):
 
 
 def test_theme_detail(client, data, django_assert_num_queries):
-    # The theme; the form's theme lookup; then as the list without filters (12); evaluation:
+    # The theme; the form's theme lookup; then as the list without filters (11); evaluation:
     # assessments.
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(14):
         response = client.get(reverse("theme_detail", args=["economie-circulaire-reemploi"]))
     assert response.context["page_obj"].object_list
 
