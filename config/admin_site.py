@@ -27,12 +27,16 @@ class EssaimAdminSite(admin.AdminSite):
         return AutocompleteJsonView.as_view(admin_site=self)(request)
 
     def index(self, request, extra_context=None):
-        from initiatives.models import Initiative
+        from initiatives.models import Initiative, Proposal
 
-        # What needs a curator's attention, above the list of models (one indexed count).
+        # What needs a curator's attention, above the list of models (an indexed count each).
         context = {**(extra_context or {})}
         if request.user.has_perm("initiatives.view_initiative"):
             context["stale_count"] = Initiative.objects.stale().count()
+        if request.user.has_perm("initiatives.view_proposal"):
+            context["pending_proposals"] = Proposal.objects.filter(
+                status=Proposal.Status.PENDING
+            ).count()
         return super().index(request, context)
 
 

@@ -265,6 +265,28 @@ DATA_SOURCE_NAME = os.environ.get("DATA_SOURCE_NAME", "Essaim")
 # fails open: while Redis is unreachable, nothing is counted and every request is served.
 EXPORT_RATE_LIMIT = os.environ.get("EXPORT_RATE_LIMIT", "30/m") or None
 
+# Contributions from the public (initiatives/contributions.py): proposals of initiatives per
+# visitor's address, counted in the cache like the exports' limit; the least time a person
+# takes to fill in the form (a robot takes less); how long a contributor's name and e-mail are
+# kept after moderation; whether curators get an e-mail for each contribution.
+PROPOSAL_RATE_LIMIT = os.environ.get("PROPOSAL_RATE_LIMIT", "5/h") or None
+CONTRIBUTION_MIN_SECONDS = env_int("CONTRIBUTION_MIN_SECONDS", 5)
+CONTRIBUTOR_DATA_RETENTION_DAYS = env_int("CONTRIBUTOR_DATA_RETENTION_DAYS", 365)
+NOTIFY_CURATORS = env_bool("NOTIFY_CURATORS", True)
+
+# E-mail: printed on the console in development, sent over SMTP in production.
+if DEBUG and "EMAIL_HOST" not in os.environ:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Essaim <essaim@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
 # Published initiatives not updated for this long are flagged for curators to review.
 STALE_AFTER_DAYS = int(os.environ.get("STALE_AFTER_DAYS", "365"))
 

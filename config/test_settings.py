@@ -24,3 +24,6 @@ EXPORT_RATE_LIMIT = None
 # Most tests write without committing, so the directory version stays and a cached page
 # would hide their writes; tests/test_page_cache.py turns the page cache on.
 CACHE_PAGES = False
+# Tests post the contribution forms at once and many times: test_contributions sets these.
+PROPOSAL_RATE_LIMIT = None
+CONTRIBUTION_MIN_SECONDS = 0

@@ -1,10 +1,13 @@
+import reversion
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.db import models
+from django.core.exceptions import PermissionDenied
+from django.db import models, transaction
 from django.db.models import Count, OuterRef
 from django.db.models.functions import Coalesce
-from django.urls import reverse
+from django.shortcuts import redirect
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -13,9 +16,17 @@ from actors.models import Involvement
 from config.admin_site import SiteAdminMixin
 from evaluation.admin import ObservationInline
 
+from .contributions import send_rejection_email
 from .forms import InlineRowForm
 from .history import GuardedEditAdmin, HistoryAdmin, record_bulk_action
-from .models import Initiative, InitiativeContact, SourceIdentifier, Territory, Theme
+from .models import (
+    Initiative,
+    InitiativeContact,
+    Proposal,
+    SourceIdentifier,
+    Territory,
+    Theme,
+)
 from .widgets import LocationPickerWidget
 
 
@@ -279,3 +290,126 @@ class InitiativeAdmin(GuardedEditAdmin):
 
 # The import pages register themselves (initiatives/imports/admin.py).
 from .imports import admin as imports_admin  # noqa: E402, F401
+
+
+class ModerationForm(forms.Form):
+    action = forms.ChoiceField(choices=[("publish", ""), ("reject", ""), ("merge", "")])
+    reason = forms.CharField(required=False, max_length=2000)
+    target = forms.IntegerField(required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") == "reject" and not data.get("reason", "").strip():
+            self.add_error("reason", _("Say why: the contributor gets the reason by e-mail."))
+        if data.get("action") == "merge" and not data.get("target"):
+            self.add_error("target", _("Choose the initiative to merge into."))
+        return data
+
+
+@admin.register(Proposal)
+class ProposalAdmin(SiteAdminMixin, admin.ModelAdmin):
+    """The moderation queue: proposals from the public, oldest first. A proposal's page shows
+    the proposed initiative, its possible duplicates, and the three decisions: publish, merge
+    into an existing initiative, reject with a reason (e-mailed to the contributor). The
+    initiative itself is edited on its own page before publishing, if need be."""
+
+    list_display = ["initiative", "commune", "status", "created_at"]
+    list_filter = ["status"]
+    list_select_related = ["initiative__commune"]
+    search_fields = ["initiative__name"]
+    ordering = ["created_at"]
+    change_form_template = "admin/initiatives/proposal/change_form.html"
+    fields = ["initiative_link", "status", "contributor_name", "contributor_email", "created_at"]
+    readonly_fields = fields
+
+    @admin.display(description=_("commune"))
+    def commune(self, proposal):
+        return proposal.initiative.commune or "—"
+
+    @admin.display(description=_("initiative"))
+    def initiative_link(self, proposal):
+        url = reverse("admin:initiatives_initiative_change", args=[proposal.initiative_id])
+        return format_html('<a href="{}">{}</a>', url, proposal.initiative)
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_changelist_instance(self, request):
+        # The queue first: a curator who opens the list sees what waits.
+        if "status__exact" not in request.GET and not request.GET.get("q"):
+            request.GET = request.GET.copy()
+            request.GET["status__exact"] = Proposal.Status.PENDING
+        return super().get_changelist_instance(request)
+
+    def get_urls(self):
+        moderate = self.admin_site.admin_view(self.moderate_view)
+        return [
+            path("<path:object_id>/moderate/", moderate, name="initiatives_proposal_moderate"),
+            *super().get_urls(),
+        ]
+
+    def can_moderate(self, request, proposal):
+        return (
+            proposal.is_pending
+            and self.has_change_permission(request, proposal)
+            and request.user.has_perm("initiatives.change_initiative")
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        proposal = self.get_object(request, object_id)
+        if proposal is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        initiative = proposal.initiative
+        candidates = Initiative.objects.exclude(
+            status__in=[Initiative.Status.ARCHIVED, Initiative.Status.SUBMITTED]
+        )
+        context = {
+            **(extra_context or {}),
+            "proposal": proposal,
+            "can_moderate": self.can_moderate(request, proposal),
+            "duplicates": candidates.possible_duplicates_of(initiative),
+            "involvements": initiative.involvements.select_related("actor"),
+            # Nothing to save on this page: the decisions have their own buttons.
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+        }
+        return super().change_view(request, object_id, form_url, context)
+
+    def moderate_view(self, request, object_id):
+        proposal = self.get_object(request, object_id)
+        if request.method != "POST" or proposal is None:
+            return redirect("admin:initiatives_proposal_changelist")
+        if not self.can_moderate(request, proposal):
+            raise PermissionDenied
+        decision = ModerationForm(request.POST)
+        if not decision.is_valid():
+            for errors in decision.errors.values():
+                self.message_user(request, " ".join(errors), messages.ERROR)
+            return redirect("admin:initiatives_proposal_change", proposal.pk)
+        return self.moderate(request, proposal, decision.cleaned_data)
+
+    def moderate(self, request, proposal, decision):
+        action = decision["action"]
+        with transaction.atomic(), reversion.create_revision():
+            reversion.set_user(request.user)
+            if action == "publish":
+                reversion.set_comment(_("Proposal published."))
+                proposal.publish()
+                self.message_user(request, _("Published."), messages.SUCCESS)
+            elif action == "reject":
+                reversion.set_comment(_("Proposal rejected: %(reason)s") % decision)
+                proposal.reject(decision["reason"].strip())
+                status_url = request.build_absolute_uri(proposal.get_absolute_url())
+                transaction.on_commit(lambda: send_rejection_email(proposal, status_url))
+                self.message_user(request, _("Rejected; the contributor is told why."))
+            else:
+                target = Initiative.objects.filter(pk=decision["target"]).first()
+                if target is None or target.pk == proposal.initiative_id:
+                    self.message_user(request, _("No such initiative."), messages.ERROR)
+                    return redirect(request.path)
+                reversion.set_comment(_("Proposal merged into “%(name)s”.") % {"name": target})
+                proposal.merge_into(target)
+                self.message_user(request, _("Merged."), messages.SUCCESS)
+            self.log_change(request, proposal, [{"changed": {"fields": ["status"]}}])
+        return redirect("admin:initiatives_proposal_changelist")

@@ -13,3 +13,10 @@ def linkable(url):
     except ValueError:
         return ""
     return url if scheme in LINK_SCHEMES else ""
+
+
+def website_key(url):
+    """A website as two spellings of it compare: no scheme, no www, no trailing slash."""
+    url = (url or "").lower().split("://", 1)[-1]
+    url = url[4:] if url.startswith("www.") else url
+    return url.rstrip("/")

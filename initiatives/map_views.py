@@ -1,4 +1,4 @@
-"""The map pages, the map's data endpoints and the curators' commune-centre lookup."""
+"""The map pages, the map's data endpoints and the location pickers' commune-centre lookup."""
 
 import html
 
@@ -40,9 +40,8 @@ def map_features(request):
 
 @require_safe
 def territory_centre(request, pk):
-    """A commune's centre, for the location picker of the initiative admin form."""
-    if not (request.user.is_active and request.user.is_staff):
-        return JsonResponse({"error": _("Staff only.")}, status=403)
+    """A territory's centre, public like the map: for the location pickers of the initiative
+    admin form and of the proposal form."""
     territory = get_object_or_404(Territory, pk=pk)
     return JsonResponse(
         {"name": territory.name, "latitude": territory.latitude, "longitude": territory.longitude}

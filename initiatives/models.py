@@ -1,5 +1,7 @@
 import datetime
+import difflib
 import math
+import secrets
 import time
 
 import reversion
@@ -15,7 +17,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import freshness, search
+from .links import website_key
 
+# A point this far outside its département's outline (in degrees, about 5 km) is flagged.
+BOUNDARY_TOLERANCE = 0.05
+# Two initiatives whose names' words are this similar (difflib's ratio) may be the same.
+SIMILAR_NAMES = 0.75
+# A proposal's possible duplicates: so far around its point, among so many candidates.
+DUPLICATE_KILOMETRES = 3
+DUPLICATE_CANDIDATES = 500
 LATITUDE_VALIDATORS = [MinValueValidator(-90), MaxValueValidator(90)]
 LONGITUDE_VALIDATORS = [MinValueValidator(-180), MaxValueValidator(180)]
 
@@ -454,9 +464,10 @@ class InitiativeQuerySet(models.QuerySet):
         return self.published()
 
     def visible_to(self, user):
-        """What a detail page shows: published initiatives, and archived ones to curators."""
+        """What a detail page shows: published initiatives; to curators every one, so that
+        they preview a draft or a proposal as it would be published (under a banner)."""
         if is_curator(user):
-            return self.filter(status__in=[Initiative.Status.PUBLISHED, Initiative.Status.ARCHIVED])
+            return self.all()
         return self.published()
 
     def search(self, text, typos=None):
@@ -585,12 +596,50 @@ class InitiativeQuerySet(models.QuerySet):
     # These bulk changes of status leave updated_at alone: it dates the initiative's content
     # (a save of the whole form, status included, does move it).
     def publish(self):
-        return freshness.update_in_bulk(
-            self,
-            "pk",
-            status=Initiative.Status.PUBLISHED,
-            published_at=Coalesce("published_at", Now()),
-        )
+        with transaction.atomic(using=self.db):
+            # A proposal is published with its initiative, whichever way a curator publishes.
+            Proposal.objects.using(self.db).filter(
+                initiative__in=self.order_by().values("pk"), status=ProposalStatus.PENDING
+            ).update(status=ProposalStatus.PUBLISHED, moderated_at=Now())
+            return freshness.update_in_bulk(
+                self,
+                "pk",
+                status=Initiative.Status.PUBLISHED,
+                published_at=Coalesce("published_at", Now()),
+            )
+
+    def possible_duplicates_of(self, initiative, limit=5):
+        """[(initiative, reason)] that may be the same as this one, most likely first: the same
+        website, or a similar name (SIMILAR_NAMES, words compared without accents) within
+        DUPLICATE_KILOMETRES, or in the same commune when it has no point. Two queries at most,
+        over a bounded number of candidates, on PostgreSQL and SQLite alike."""
+        others = self.exclude(pk=initiative.pk).only("pk", "name", "slug", "status", "website")
+        found = {}
+        if initiative.website:
+            key = website_key(initiative.website)
+            host = key.split("/", 1)[0]
+            for other in others.filter(website__icontains=host)[:DUPLICATE_CANDIDATES]:
+                if website_key(other.website) == key:
+                    found[other.pk] = (other, _("same website"), 1.0)
+        if initiative.latitude is not None:
+            degrees = DUPLICATE_KILOMETRES / 111
+            width = degrees / max(math.cos(math.radians(initiative.latitude)), 0.01)
+            near = others.filter(
+                latitude__range=(initiative.latitude - degrees, initiative.latitude + degrees),
+                longitude__range=(initiative.longitude - width, initiative.longitude + width),
+            )
+        elif initiative.commune_id:
+            near = others.filter(commune=initiative.commune_id)
+        else:
+            near = others.none()
+        matcher = difflib.SequenceMatcher(None, b=search.words_of(initiative.name))
+        for other in near[:DUPLICATE_CANDIDATES]:
+            matcher.set_seq1(search.words_of(other.name))
+            similarity = matcher.ratio()
+            if similarity >= SIMILAR_NAMES and other.pk not in found:
+                found[other.pk] = (other, _("similar name nearby"), similarity)
+        ranked = sorted(found.values(), key=lambda item: -item[2])
+        return [(other, reason) for other, reason, _score in ranked[:limit]]
 
     def unpublish(self):
         return freshness.update_in_bulk(self, "pk", status=Initiative.Status.DRAFT)
@@ -891,6 +940,116 @@ class InitiativeContact(models.Model):
         return self.name or self.email or self.phone or str(self.initiative)
 
 
+class ProposalStatus(models.TextChoices):
+    PENDING = "pending", _("waiting for a curator")
+    PUBLISHED = "published", _("published")
+    MERGED = "merged", _("merged into an existing initiative")
+    REJECTED = "rejected", _("rejected")
+
+
+def new_proposal_token():
+    return secrets.token_urlsafe(32)
+
+
+class Proposal(models.Model):
+    """An initiative proposed by a visitor (/proposer/), waiting for a curator: the initiative
+    itself is `submitted`, never public until published.
+
+    The contributor's name and e-mail are private: no public page, export or API reads this
+    table except the status page, which the private `token` opens and which shows neither.
+    `purge_contributions` blanks them CONTRIBUTOR_DATA_RETENTION_DAYS after moderation.
+    """
+
+    Status = ProposalStatus
+
+    initiative = models.OneToOneField(
+        Initiative, verbose_name=_("initiative"), on_delete=models.CASCADE, related_name="proposal"
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    contributor_name = models.CharField(_("contributor's name"), max_length=120, blank=True)
+    contributor_email = models.EmailField(_("contributor's e-mail"), blank=True)
+    token = models.CharField(max_length=64, unique=True, default=new_proposal_token, editable=False)
+    reason = models.TextField(_("reason for the rejection"), blank=True, max_length=2000)
+    merged_into = models.ForeignKey(
+        Initiative,
+        verbose_name=_("merged into"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("proposed"), auto_now_add=True)
+    moderated_at = models.DateTimeField(_("moderated"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("proposal")
+        verbose_name_plural = _("proposals")
+        ordering = ["created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ProposalStatus.values), name="proposal_status_valid"
+            ),
+        ]
+        indexes = [
+            # The moderation queue: pending proposals, oldest first.
+            models.Index(fields=["status", "created_at"], name="proposal_status_created"),
+        ]
+
+    def __str__(self):
+        return str(self.initiative)
+
+    def get_absolute_url(self):
+        return reverse("proposal_status", args=[self.token])
+
+    @property
+    def is_pending(self):
+        return self.status == ProposalStatus.PENDING
+
+    def publish(self):
+        """Publish the proposed initiative (InitiativeQuerySet.publish marks the proposal)."""
+        Initiative.objects.filter(pk=self.initiative_id).publish()
+        self.refresh_from_db(fields=["status", "moderated_at"])
+
+    @transaction.atomic
+    def reject(self, reason):
+        """Refuse the proposal: its initiative is archived, never public, and kept."""
+        self.status, self.reason, self.moderated_at = (
+            ProposalStatus.REJECTED,
+            reason,
+            timezone.now(),
+        )
+        self.save(update_fields=["status", "reason", "moderated_at"])
+        Initiative.objects.filter(pk=self.initiative_id).archive()
+
+    @transaction.atomic
+    def merge_into(self, target):
+        """The proposal describes `target`, which exists: its involvements move there (those
+        the target lacks), its themes join the target's, and the proposed initiative is
+        archived. Both keep their history."""
+        proposed = self.initiative
+        held = set(target.involvements.values_list("actor_id", "role"))
+        moving = [
+            involvement.pk
+            for involvement in proposed.involvements.all()
+            if (involvement.actor_id, involvement.role) not in held
+        ]
+        Involvement = proposed.involvements.model
+        Involvement.objects.filter(pk__in=moving).update(initiative=target)
+        target.themes.add(*proposed.themes.all())
+        self.status, self.merged_into, self.moderated_at = (
+            ProposalStatus.MERGED,
+            target,
+            timezone.now(),
+        )
+        self.save(update_fields=["status", "merged_into", "moderated_at"])
+        Initiative.objects.filter(pk=proposed.pk).archive()
+        if reversion.is_active():
+            reversion.add_to_revision(target)
+        freshness.directory_changed([target.pk, proposed.pk])
+
+
 class TerritoryBoundary(models.Model):
     """A territory's outline, simplified, as GeoJSON (import_boundaries): imports place a point
     in its département or commune with it. The bounds come first in the query."""
@@ -910,6 +1069,12 @@ class TerritoryBoundary(models.Model):
 
     def __str__(self):
         return str(self.territory)
+
+    def is_far_from(self, latitude, longitude):
+        """Whether the point lies farther outside this outline than BOUNDARY_TOLERANCE."""
+        from shapely.geometry import Point, shape
+
+        return shape(self.geometry).distance(Point(longitude, latitude)) > BOUNDARY_TOLERANCE
 
 
 class ImportMapping(models.Model):

@@ -5,25 +5,40 @@ Every page runs a fixed number of queries whatever the number of rows (tests/tes
 
 import json
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count
-from django.shortcuts import get_object_or_404
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 from django.views.generic import DetailView, ListView, TemplateView
 from django_filters.views import FilterView
 
 from actors.models import Actor, Involvement, group_by_role
 
 from . import freshness
+from .contributions import (
+    ActorRows,
+    ProposalForm,
+    commune_label,
+    over_rate_limit,
+    save_proposal,
+)
 from .filters import SORT_CHOICES, InitiativeFilter
 from .links import linkable
-from .models import Initiative, Territory, Theme, is_curator
+from .models import COMMUNE_KINDS, Initiative, Proposal, Territory, Theme, is_curator
 
 PAGE_SIZE = 24
 RECENT_COUNT = 6
+# Suggestions the proposal form's autocompletes offer at once.
+SUGGESTIONS = 10
 # Networks acting in a territory are listed, not paginated: a national network acts in every
 # département, so the list is capped.
 ACTING_LIMIT = 50
@@ -298,4 +313,98 @@ class ThemeListView(TemplateView):
     def get_context_data(self, **kwargs):
         return super().get_context_data(
             themes=Theme.objects.with_counts(Initiative.objects.published()), **kwargs
+        )
+
+
+@method_decorator(never_cache, name="dispatch")
+class ProposeView(TemplateView):
+    """/proposer/: anyone proposes an initiative, without an account (contributions.py)."""
+
+    template_name = "initiatives/propose.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            retention_days=settings.CONTRIBUTOR_DATA_RETENTION_DAYS, **kwargs
+        )
+
+    def get(self, request, *args, **kwargs):
+        return self.render_to_response(
+            self.get_context_data(form=ProposalForm(), actors=ActorRows(prefix="actors"))
+        )
+
+    def post(self, request, *args, **kwargs):
+        form = ProposalForm(request.POST)
+        actors = ActorRows(request.POST, prefix="actors")
+        if form.is_valid() & actors.is_valid():
+            if over_rate_limit(request):
+                form.add_error(
+                    None,
+                    _(
+                        "Too many proposals from your address: at most %(rate)s. Keep this page "
+                        "open and send it again later."
+                    )
+                    % {"rate": settings.PROPOSAL_RATE_LIMIT},
+                )
+                return self.render_to_response(
+                    self.get_context_data(form=form, actors=actors), status=429
+                )
+            proposal = save_proposal(
+                form,
+                [row.cleaned_data for row in actors],
+                lambda proposal: request.build_absolute_uri(proposal.get_absolute_url()),
+            )
+            return redirect("proposal_sent", proposal.token)
+        return self.render_to_response(self.get_context_data(form=form, actors=actors), status=400)
+
+
+@method_decorator(never_cache, name="dispatch")
+class ProposalStatusView(DetailView):
+    """A proposal's status, behind the private link its contributor got (and, right after
+    sending, the confirmation). It shows neither the contributor's name nor e-mail."""
+
+    model = Proposal
+    slug_field = "token"
+    slug_url_kwarg = "token"
+    context_object_name = "proposal"
+    template_name = "initiatives/proposal_status.html"
+    just_sent = False
+
+    def get_queryset(self):
+        return Proposal.objects.select_related("initiative", "merged_into")
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(just_sent=self.just_sent, **kwargs)
+
+
+@require_safe
+def commune_suggestions(request):
+    """The proposal form's commune autocomplete: at most 10 communes whose name (or code)
+    starts with `q`, each labelled "Saint-Denis (93)". One indexed prefix query."""
+    communes = Territory.objects.filter(kind__in=COMMUNE_KINDS).named_like(request.GET.get("q", ""))
+    return JsonResponse(
+        {
+            "results": [
+                {"id": commune.pk, "label": commune_label(commune)}
+                for commune in communes.order_by("name", "code")[:SUGGESTIONS]
+            ]
+        }
+    )
+
+
+@require_safe
+def actor_suggestions(request):
+    """The proposal form's actor autocomplete: at most 10 public actors whose name holds `q`."""
+    text = request.GET.get("q", "").strip()[:100]
+    actors = Actor.objects.public().filter(name__icontains=text) if len(text) >= 2 else []
+    return JsonResponse(
+        {"results": [{"label": actor.name} for actor in actors.order_by("name")[:SUGGESTIONS]]}
+    )
+
+
+class PrivacyView(TemplateView):
+    template_name = "privacy.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            retention_days=settings.CONTRIBUTOR_DATA_RETENTION_DAYS, **kwargs
         )

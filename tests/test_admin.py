@@ -13,7 +13,13 @@ from reversion.models import Revision
 
 from evaluation.models import Assessment, Framework, Indicator, Observation
 from initiatives.history import HistoryAdmin
-from initiatives.models import DirectoryVersion, ImportMapping, ImportRun, Initiative
+from initiatives.models import (
+    DirectoryVersion,
+    ImportMapping,
+    ImportRun,
+    Initiative,
+    Proposal,
+)
 
 CONTENT_APPS = {"initiatives", "actors", "evaluation"}
 CONTENT_MODELS = sorted(
@@ -23,11 +29,14 @@ CONTENT_MODELS = sorted(
 )
 
 
+# Proposals come from the public form (/proposer/), never from the admin.
+WITHOUT_ADD_PAGE = {("initiatives", "proposal")}
+
+
 def admin_urls(app_label, model_name, obj=None):
-    urls = [
-        reverse(f"admin:{app_label}_{model_name}_changelist"),
-        reverse(f"admin:{app_label}_{model_name}_add"),
-    ]
+    urls = [reverse(f"admin:{app_label}_{model_name}_changelist")]
+    if (app_label, model_name) not in WITHOUT_ADD_PAGE:
+        urls.append(reverse(f"admin:{app_label}_{model_name}_add"))
     if obj is not None:
         urls.append(reverse(f"admin:{app_label}_{model_name}_change", args=[obj.pk]))
         urls.append(reverse(f"admin:{app_label}_{model_name}_history", args=[obj.pk]))
@@ -60,6 +69,9 @@ def content(directory):
         source="Rapport d'activité",
     )
     ImportMapping.objects.create(name="Tableur CRESS", source="cress", mapping={"columns": {}})
+    Proposal.objects.create(
+        initiative=directory["draft"], contributor_name="Camille", contributor_email="c@example.org"
+    )
     ImportRun.objects.create(
         file=ContentFile(b"nom\nAtelier", name="atelier.csv"), file_name="atelier.csv", source="x"
     )

@@ -781,10 +781,11 @@ def test_a_territory_without_centre_answers_null_coordinates(curator_client, ter
     assert curator_client.get(url).json()["latitude"] is None
 
 
-def test_the_commune_centre_lookup_is_for_staff_only(client, territories):
+def test_the_commune_centre_lookup_is_public_for_the_proposal_form(client, territories):
     response = client.get(reverse("territory_centre", args=[territories["bruay"].pk]))
 
-    assert response.status_code == 403
+    assert response.status_code == 200
+    assert response.json()["name"] == territories["bruay"].name
 
 
 def test_an_unknown_territory_centre_is_404(curator_client, territories):

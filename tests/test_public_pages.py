@@ -308,7 +308,17 @@ def test_curators_see_an_archived_initiative_marked_as_such(curator_client, dire
     response = curator_client.get(directory["archived"].get_absolute_url())
     assert response.status_code == 200
     assert "archivée" in text_of(response)
-    assert curator_client.get(directory["draft"].get_absolute_url()).status_code == 404
+
+
+def test_curators_preview_a_draft_under_a_banner_that_others_never_see(
+    client, curator_client, directory
+):
+    url = directory["draft"].get_absolute_url()
+    response = curator_client.get(url)
+    assert response.status_code == 200
+    assert "Brouillon — non publiée" in text_of(response)
+    client.logout()
+    assert client.get(url).status_code == 404
 
 
 def test_an_unknown_initiative_is_a_404(client, db):

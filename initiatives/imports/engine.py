@@ -29,7 +29,9 @@ from django.utils.translation import gettext as _
 from actors.models import Actor, Involvement
 from initiatives import freshness, history
 from initiatives.bulk import count_saves, sync_links
+from initiatives.links import website_key
 from initiatives.models import (
+    SIMILAR_NAMES,
     Initiative,
     InitiativeContact,
     SourceIdentifier,
@@ -66,9 +68,9 @@ COMPARED = [
     "contact.email",
     "contact.phone",
 ]
-# Two initiatives with similar names closer than this are possibly the same (metres).
+# Two initiatives with similar names (models.SIMILAR_NAMES) closer than this are possibly the
+# same (metres).
 NEARBY_METRES = 300
-SIMILAR_NAMES = 0.75
 
 
 class Action:
@@ -509,13 +511,6 @@ def distance(latitude, longitude, other_latitude, other_longitude):
     x = math.radians(other_longitude - longitude) * math.cos(math.radians(latitude))
     y = math.radians(other_latitude - latitude)
     return 6_371_000 * math.hypot(x, y)
-
-
-def website_key(url):
-    """A website as two spellings of it compare: no scheme, no www, no trailing slash."""
-    url = (url or "").lower().split("://", 1)[-1]
-    url = url[4:] if url.startswith("www.") else url
-    return url.rstrip("/")
 
 
 @dataclass

@@ -16,12 +16,15 @@ from collections import namedtuple
 
 from django.utils.translation import gettext as _
 
-from initiatives.models import Territory, TerritoryBoundary, departement_of_commune_code
+from initiatives.models import (
+    BOUNDARY_TOLERANCE,
+    Territory,
+    TerritoryBoundary,
+    departement_of_commune_code,
+)
 from initiatives.search import place_key
 from initiatives.territories import SHIPPED_COG
 
-# A point this far outside its département's outline (in degrees, about 5 km) is flagged.
-OUTSIDE_TOLERANCE = 0.05
 # Paris, Lyon and Marseille are written with their arrondissement: "PARIS 13", "Lyon 3e",
 # "PARIS-11E-ARRONDISSEMENT".
 ARRONDISSEMENT = re.compile(r"^(paris|lyon|marseille)( \d+(e|er|eme)?)?( arrondissement)?$")
@@ -201,5 +204,5 @@ class Boundaries:
         territories, shapes, _tree = self.departements
         for territory, outline in zip(territories, shapes, strict=True):
             if territory.code == departement_code:
-                return outline.distance(Point(point[1], point[0])) > OUTSIDE_TOLERANCE
+                return outline.distance(Point(point[1], point[0])) > BOUNDARY_TOLERANCE
         return False
