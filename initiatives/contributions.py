@@ -238,7 +238,7 @@ class ActorRowForm(forms.Form):
         ),
     )
     role = forms.ChoiceField(
-        label=gettext_lazy("Role"), choices=Involvement.Role.choices, required=False
+        label=gettext_lazy("Role"), choices=[("", "—"), *Involvement.Role.choices], required=False
     )
 
     def clean(self):
