@@ -1,11 +1,10 @@
 """A curator places an initiative on the admin's map (Leaflet from django-leaflet, no GDAL)."""
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from playwright.sync_api import expect
 
 from initiatives.models import Initiative
+from tests.browser.conftest import log_in
 
 # serialized_rollback keeps the Curators group that a migration creates.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -13,17 +12,7 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 @pytest.fixture
 def curator_page(page, live_server, curator):
-    client = Client()
-    client.force_login(curator)
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
+    log_in(page, live_server, curator)
     return page
 
 

@@ -2,29 +2,15 @@
 previews it, publishes it, and the visitor sees it public."""
 
 import pytest
-from django.conf import settings
 from django.test import Client
 from playwright.sync_api import expect
 
 from actors.models import Involvement
 from initiatives.models import Initiative, Proposal
+from tests.browser.conftest import log_in
 from tests.conftest import create_actor, create_initiative
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-
-def log_in(page, live_server, user):
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
 
 
 def test_a_proposal_from_the_form_to_the_public_page(page, live_server, territories, curator):
