@@ -27,7 +27,7 @@ class EssaimAdminSite(admin.AdminSite):
         return AutocompleteJsonView.as_view(admin_site=self)(request)
 
     def index(self, request, extra_context=None):
-        from initiatives.models import Initiative, Proposal
+        from initiatives.models import Correction, Initiative, Proposal
 
         # What needs a curator's attention, above the list of models (an indexed count each).
         context = {**(extra_context or {})}
@@ -36,6 +36,10 @@ class EssaimAdminSite(admin.AdminSite):
         if request.user.has_perm("initiatives.view_proposal"):
             context["pending_proposals"] = Proposal.objects.filter(
                 status=Proposal.Status.PENDING
+            ).count()
+        if request.user.has_perm("initiatives.view_correction"):
+            context["pending_corrections"] = Correction.objects.filter(
+                status=Correction.Status.PENDING
             ).count()
         return super().index(request, context)
 

@@ -265,11 +265,12 @@ DATA_SOURCE_NAME = os.environ.get("DATA_SOURCE_NAME", "Essaim")
 # fails open: while Redis is unreachable, nothing is counted and every request is served.
 EXPORT_RATE_LIMIT = os.environ.get("EXPORT_RATE_LIMIT", "30/m") or None
 
-# Contributions from the public (initiatives/contributions.py): proposals of initiatives per
-# visitor's address, counted in the cache like the exports' limit; the least time a person
-# takes to fill in the form (a robot takes less); how long a contributor's name and e-mail are
-# kept after moderation; whether curators get an e-mail for each contribution.
+# Contributions from the public (initiatives/contributions.py): proposals of initiatives and
+# corrections per visitor's address, counted in the cache like the exports' limit; the least
+# time a person takes to fill in a form (a robot takes less); how long a contributor's name
+# and e-mail are kept after moderation; whether curators get an e-mail for each contribution.
 PROPOSAL_RATE_LIMIT = os.environ.get("PROPOSAL_RATE_LIMIT", "5/h") or None
+CORRECTION_RATE_LIMIT = os.environ.get("CORRECTION_RATE_LIMIT", "20/h") or None
 CONTRIBUTION_MIN_SECONDS = env_int("CONTRIBUTION_MIN_SECONDS", 5)
 CONTRIBUTOR_DATA_RETENTION_DAYS = env_int("CONTRIBUTOR_DATA_RETENTION_DAYS", 365)
 NOTIFY_CURATORS = env_bool("NOTIFY_CURATORS", True)

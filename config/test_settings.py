@@ -26,4 +26,5 @@ EXPORT_RATE_LIMIT = None
 CACHE_PAGES = False
 # Tests post the contribution forms at once and many times: test_contributions sets these.
 PROPOSAL_RATE_LIMIT = None
+CORRECTION_RATE_LIMIT = None
 CONTRIBUTION_MIN_SECONDS = 0

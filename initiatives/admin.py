@@ -16,10 +16,11 @@ from actors.models import Involvement
 from config.admin_site import SiteAdminMixin
 from evaluation.admin import ObservationInline
 
-from .contributions import send_rejection_email
+from .contributions import https_urls, send_correction_rejection_email, send_rejection_email
 from .forms import InlineRowForm
 from .history import GuardedEditAdmin, HistoryAdmin, record_bulk_action
 from .models import (
+    Correction,
     Initiative,
     InitiativeContact,
     Proposal,
@@ -413,3 +414,110 @@ class ProposalAdmin(SiteAdminMixin, admin.ModelAdmin):
                 self.message_user(request, _("Merged."), messages.SUCCESS)
             self.log_change(request, proposal, [{"changed": {"fields": ["status"]}}])
         return redirect("admin:initiatives_proposal_changelist")
+
+
+@admin.register(Correction)
+class CorrectionAdmin(SiteAdminMixin, admin.ModelAdmin):
+    """Corrections suggested by the public, oldest first. A correction's page compares, field
+    by field, what the visitor saw, what the initiative holds now and what they suggest; the
+    curator edits the suggested values if need be, then accepts (one new version in the
+    history) or rejects with a reason (e-mailed when the contributor left an address). Two
+    corrections waiting for the same initiative are both listed; after one is accepted, the
+    other says which fields changed since it was written."""
+
+    list_display = ["initiative", "status", "created_at"]
+    list_filter = ["status"]
+    list_select_related = ["initiative"]
+    search_fields = ["initiative__name"]
+    ordering = ["created_at"]
+    change_form_template = "admin/initiatives/correction/change_form.html"
+    fields = ["initiative_link", "status", "comment", "contributor_name", "contributor_email"]
+    readonly_fields = fields
+
+    initiative_link = ProposalAdmin.initiative_link
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_changelist_instance(self, request):
+        if "status__exact" not in request.GET and not request.GET.get("q"):
+            request.GET = request.GET.copy()
+            request.GET["status__exact"] = Correction.Status.PENDING
+        return super().get_changelist_instance(request)
+
+    def get_urls(self):
+        moderate = self.admin_site.admin_view(self.moderate_view)
+        return [
+            path("<path:object_id>/moderate/", moderate, name="initiatives_correction_moderate"),
+            *super().get_urls(),
+        ]
+
+    def can_moderate(self, request, correction):
+        return (
+            correction.is_pending
+            and self.has_change_permission(request, correction)
+            and request.user.has_perm("initiatives.change_initiative")
+        )
+
+    def edit_form(self, correction, data=None):
+        """The suggested values, as a form of the initiative's fields the curator may edit."""
+        form_class = forms.modelform_factory(
+            Initiative, fields=list(correction.changes), formfield_callback=https_urls
+        )
+        copy = Initiative.objects.get(pk=correction.initiative_id)
+        return form_class(data, instance=copy, initial=correction.changes, prefix="accept")
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        correction = self.get_object(request, object_id)
+        if correction is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        others = correction.initiative.corrections.filter(status=Correction.Status.PENDING)
+        context = {
+            **(extra_context or {}),
+            "correction": correction,
+            "rows": correction.rows(),
+            "can_moderate": self.can_moderate(request, correction),
+            "edit_form": self.edit_form(correction),
+            "other_corrections": others.exclude(pk=correction.pk),
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+        }
+        return super().change_view(request, object_id, form_url, context)
+
+    def moderate_view(self, request, object_id):
+        correction = self.get_object(request, object_id)
+        if request.method != "POST" or correction is None:
+            return redirect("admin:initiatives_correction_changelist")
+        if not self.can_moderate(request, correction):
+            raise PermissionDenied
+        if request.POST.get("action") == "reject":
+            reason = request.POST.get("reason", "").strip()[:2000]
+            if not reason:
+                self.message_user(
+                    request,
+                    _("Say why: the contributor gets the reason by e-mail."),
+                    messages.ERROR,
+                )
+                return redirect("admin:initiatives_correction_change", correction.pk)
+            correction.reject(reason)
+            transaction.on_commit(lambda: send_correction_rejection_email(correction))
+            self.log_change(request, correction, [{"changed": {"fields": ["status"]}}])
+            self.message_user(request, _("Rejected."))
+            return redirect("admin:initiatives_correction_changelist")
+        form = self.edit_form(correction, request.POST)
+        if not form.is_valid():
+            for name, errors in form.errors.items():
+                self.message_user(request, f"{name}: {' '.join(errors)}", messages.ERROR)
+            return redirect("admin:initiatives_correction_change", correction.pk)
+        with transaction.atomic(), reversion.create_revision():
+            reversion.set_user(request.user)
+            reversion.set_comment(
+                _("Correction suggested by %(name)s, accepted.")
+                % {"name": correction.contributor_name or _("a visitor")}
+            )
+            correction.accept({name: form.cleaned_data[name] for name in correction.changes})
+            reversion.add_to_revision(correction.initiative)
+            self.log_change(request, correction, [{"changed": {"fields": ["status"]}}])
+        self.message_user(request, _("Accepted: the initiative is changed."), messages.SUCCESS)
+        return redirect("admin:initiatives_correction_changelist")

@@ -1,10 +1,12 @@
-"""Contributions from the public: proposing an initiative at /proposer/.
+"""Contributions from the public: proposing an initiative at /proposer/, suggesting a
+correction of one at /initiatives/<slug>/corriger/.
 
 A proposal is an initiative saved as `submitted`, with its actors, and a `Proposal` that keeps
 the contributor's name and e-mail privately. Nothing of it is public until a curator publishes
 it (initiatives/admin.py's moderation queue); actors typed in a proposal stay unlisted until
 then (ActorQuerySet.public). The contributor gets an e-mail with a private link to the
-proposal's status.
+proposal's status. A correction is stored as a `Correction`, not applied, until a curator
+accepts it.
 
 Anti-abuse, without a third-party service: a field hidden from people that robots fill in
 (the honeypot), a minimum time to fill in the form (a signed timestamp), a rate limit per
@@ -22,7 +24,7 @@ from django.contrib.auth.models import User
 from django.core import signing
 from django.core.mail import send_mail
 from django.core.validators import MaxLengthValidator
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse_lazy
@@ -36,6 +38,7 @@ from config.middleware import client_ip
 
 from .curators import CURATORS_GROUP
 from .models import (
+    Correction,
     Initiative,
     Proposal,
     Territory,
@@ -54,6 +57,13 @@ LONG_TEXT = 5000
 COMMUNE_WITH_DEPARTEMENT = re.compile(r"^(?P<name>.+?)\s*\((?P<departement>\w{2,3})\)(\s*—.*)?$")
 AMBIGUOUS_SHOWN = 8
 SIGNER_SALT = "essaim.proposal.started"
+
+
+def https_urls(model_field, **kwargs):
+    """A model form's field, a web address without a scheme read as https (Django 6's rule)."""
+    if isinstance(model_field, models.URLField):
+        kwargs["assume_scheme"] = "https"
+    return model_field.formfield(**kwargs)
 
 
 def commune_label(commune):
@@ -100,7 +110,49 @@ class CommuneField(forms.CharField):
         return found[0]
 
 
-class ProposalForm(forms.ModelForm):
+class HumanChecks(forms.Form):
+    """What tells a person from a robot in the public forms: a field hidden from people by the
+    page's style, which robots fill in (the honeypot), and a signed timestamp of when the form
+    was shown, refused when sent faster than CONTRIBUTION_MIN_SECONDS."""
+
+    nickname = forms.CharField(
+        label=gettext_lazy("Leave this field empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+    started = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound or not self.data.get("started"):
+            self.initial["started"] = started_token()
+
+    def clean_nickname(self):
+        if self.cleaned_data["nickname"]:
+            raise forms.ValidationError(
+                _("This field must stay empty: robots fill it in, people do not see it.")
+            )
+        return ""
+
+    def clean_started(self):
+        try:
+            started = float(signing.TimestampSigner(salt=SIGNER_SALT).unsign(self.data["started"]))
+        except (signing.BadSignature, ValueError):
+            started = None
+        if started is None or time.time() - started < settings.CONTRIBUTION_MIN_SECONDS:
+            # A new token, so that sending again works.
+            self.data = self.data.copy()
+            self.data["started"] = started_token()
+            raise forms.ValidationError(
+                _(
+                    "The form was sent faster than a person fills it in. Check what you wrote, "
+                    "then send it again."
+                )
+            )
+        return started
+
+
+class ProposalForm(HumanChecks, forms.ModelForm):
     commune = CommuneField(
         label=gettext_lazy("Commune"),
         required=False,
@@ -130,16 +182,10 @@ class ProposalForm(forms.ModelForm):
         ),
     )
     point_checked = forms.BooleanField(label=gettext_lazy("The point is right"), required=False)
-    # The honeypot: hidden from people by the page's style, filled in by robots.
-    nickname = forms.CharField(
-        label=gettext_lazy("Leave this field empty"),
-        required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
-    )
-    started = forms.CharField(widget=forms.HiddenInput)
 
     class Meta:
         model = Initiative
+        formfield_callback = https_urls
         fields = [
             "name",
             "summary",
@@ -168,32 +214,6 @@ class ProposalForm(forms.ModelForm):
             self.fields[name].required = False
         # The map fills both coordinates and centres on the commune the autocomplete chose.
         self.fields["longitude"].widget = LocationPickerWidget(commune_field="commune_id")
-        if not self.is_bound or not self.data.get("started"):
-            self.initial["started"] = started_token()
-
-    def clean_nickname(self):
-        if self.cleaned_data["nickname"]:
-            raise forms.ValidationError(
-                _("This field must stay empty: robots fill it in, people do not see it.")
-            )
-        return ""
-
-    def clean_started(self):
-        try:
-            started = float(signing.TimestampSigner(salt=SIGNER_SALT).unsign(self.data["started"]))
-        except (signing.BadSignature, ValueError):
-            started = None
-        if started is None or time.time() - started < settings.CONTRIBUTION_MIN_SECONDS:
-            # A new token, so that sending again works.
-            self.data = self.data.copy()
-            self.data["started"] = started_token()
-            raise forms.ValidationError(
-                _(
-                    "The form was sent faster than a person fills it in. Check what you wrote, "
-                    "then send it again."
-                )
-            )
-        return started
 
     def clean_themes(self):
         themes = self.cleaned_data["themes"]
@@ -257,13 +277,14 @@ def started_token():
     return signing.TimestampSigner(salt=SIGNER_SALT).sign(str(time.time()))
 
 
-def over_rate_limit(request):
-    """Whether this address has sent PROPOSAL_RATE_LIMIT proposals already (counts this one)."""
+def over_rate_limit(request, group, rate):
+    """Whether this address has sent `rate` contributions of this group already (counts this
+    one): "proposals" at PROPOSAL_RATE_LIMIT, "corrections" at CORRECTION_RATE_LIMIT."""
     return is_ratelimited(
         request,
-        group="proposals",
+        group=group,
         key=lambda group, request: client_ip(request),
-        rate=settings.PROPOSAL_RATE_LIMIT,
+        rate=rate,
         increment=True,
     )
 
@@ -336,6 +357,15 @@ def send_proposal_emails(proposal, status_url):
         None,
         [proposal.contributor_email],
     )
+    notify_curators(
+        _("A proposal to moderate: “%(name)s”") % {"name": proposal.initiative.name},
+        "emails/proposal_to_curators.txt",
+        context,
+    )
+
+
+def notify_curators(subject, template, context):
+    """E-mail the curators and superusers who have an address, unless NOTIFY_CURATORS is off."""
     if not settings.NOTIFY_CURATORS:
         return
     curators = (
@@ -345,12 +375,7 @@ def send_proposal_emails(proposal, status_url):
         .distinct()
     )
     if curators:
-        send_mail(
-            _("A proposal to moderate: “%(name)s”") % {"name": proposal.initiative.name},
-            render_to_string("emails/proposal_to_curators.txt", context),
-            None,
-            list(curators),
-        )
+        send_mail(subject, render_to_string(template, context), None, list(curators))
 
 
 def send_rejection_email(proposal, status_url):
@@ -363,4 +388,90 @@ def send_rejection_email(proposal, status_url):
             ),
             None,
             [proposal.contributor_email],
+        )
+
+
+class CorrectionForm(HumanChecks, forms.ModelForm):
+    """The initiative's public fields, as they are: the visitor changes what is wrong. Bound to
+    a copy of the initiative, never saved: save_correction() keeps what changed."""
+
+    comment = forms.CharField(
+        label=gettext_lazy("Comment"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 2000}),
+        help_text=gettext_lazy("What is wrong, how you know it: a source helps the curators."),
+    )
+    contributor_name = forms.CharField(
+        label=gettext_lazy("Your name"), max_length=120, required=False
+    )
+    contributor_email = forms.EmailField(
+        label=gettext_lazy("Your e-mail"),
+        max_length=254,
+        required=False,
+        help_text=gettext_lazy("To be told whether the correction is accepted, or why not."),
+    )
+
+    class Meta:
+        model = Initiative
+        formfield_callback = https_urls
+        fields = list(Correction.FIELDS)
+        widgets = {
+            name: forms.Textarea(attrs={"rows": 5, "maxlength": LONG_TEXT})
+            for name in ("description", "how_it_works", "obstacles", "enablers", "lessons")
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("description", "how_it_works", "obstacles", "enablers", "lessons"):
+            self.fields[name].validators.append(MaxLengthValidator(LONG_TEXT))
+        self.fields["summary"].widget = forms.Textarea(attrs={"rows": 2, "maxlength": 280})
+
+    def clean(self):
+        data = super().clean()
+        if not self.suggested() and not data.get("comment", "").strip() and not self.errors:
+            raise forms.ValidationError(_("Change a field, or say in the comment what is wrong."))
+        return data
+
+    def suggested(self):
+        """{field: suggested value} of the fields the visitor changed."""
+        return {
+            name: self.cleaned_data[name]
+            for name in self.changed_data
+            if name in Correction.FIELDS and name in self.cleaned_data
+        }
+
+
+def save_correction(form, initiative):
+    """Store the suggestion beside the values the visitor saw; the initiative is untouched.
+    Curators are told once the transaction commits."""
+    suggested = form.suggested()
+    correction = Correction.objects.create(
+        initiative=initiative,
+        changes=suggested,
+        seen={name: form.initial.get(name) for name in suggested},
+        comment=form.cleaned_data["comment"].strip(),
+        contributor_name=form.cleaned_data["contributor_name"],
+        contributor_email=form.cleaned_data["contributor_email"],
+    )
+    transaction.on_commit(
+        lambda: notify_curators(
+            _("A correction to moderate: “%(name)s”") % {"name": initiative.name},
+            "emails/correction_to_curators.txt",
+            {"correction": correction, "initiative": initiative},
+        )
+    )
+    return correction
+
+
+def send_correction_rejection_email(correction):
+    if correction.contributor_email:
+        send_mail(
+            _("Your correction of “%(name)s”") % {"name": correction.initiative.name},
+            render_to_string(
+                "emails/correction_rejected.txt",
+                {"correction": correction, "initiative": correction.initiative},
+            ),
+            None,
+            [correction.contributor_email],
         )

@@ -1050,6 +1050,114 @@ class Proposal(models.Model):
         freshness.directory_changed([target.pk, proposed.pk])
 
 
+class CorrectionStatus(models.TextChoices):
+    PENDING = "pending", _("waiting for a curator")
+    ACCEPTED = "accepted", _("accepted")
+    REJECTED = "rejected", _("rejected")
+
+
+class Correction(models.Model):
+    """A change of an initiative's public fields suggested by a visitor, not applied: a curator
+    sees it beside the current values, then accepts it (as a new version in the history, the
+    contributor named in its comment), edits it first, or rejects it with a reason.
+
+    `changes` holds the suggested values, `seen` the values the visitor saw: when the initiative
+    changed since (another correction accepted, a curator's edit), the curator is told, field by
+    field, instead of the older suggestion silently undoing the newer change. The contributor's
+    name and e-mail are optional and private, like a Proposal's.
+    """
+
+    FIELDS = (
+        "name",
+        "summary",
+        "description",
+        "how_it_works",
+        "obstacles",
+        "enablers",
+        "lessons",
+        "stage",
+        "legal_form",
+        "year_started",
+        "website",
+        "address",
+    )
+    Status = CorrectionStatus
+
+    initiative = models.ForeignKey(
+        Initiative,
+        verbose_name=_("initiative"),
+        on_delete=models.CASCADE,
+        related_name="corrections",
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    changes = models.JSONField(_("suggested values"), default=dict)
+    seen = models.JSONField(_("values seen by the contributor"), default=dict)
+    comment = models.TextField(_("comment"), blank=True, max_length=2000)
+    contributor_name = models.CharField(_("contributor's name"), max_length=120, blank=True)
+    contributor_email = models.EmailField(_("contributor's e-mail"), blank=True)
+    reason = models.TextField(_("reason for the rejection"), blank=True, max_length=2000)
+    created_at = models.DateTimeField(_("suggested"), auto_now_add=True)
+    moderated_at = models.DateTimeField(_("moderated"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("correction")
+        verbose_name_plural = _("corrections")
+        ordering = ["created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=CorrectionStatus.values), name="correction_status_valid"
+            ),
+        ]
+        indexes = [
+            # The moderation queue: pending corrections, oldest first.
+            models.Index(fields=["status", "created_at"], name="correction_status_created"),
+        ]
+
+    def __str__(self):
+        return str(self.initiative)
+
+    @property
+    def is_pending(self):
+        return self.status == CorrectionStatus.PENDING
+
+    def rows(self):
+        """[(field, value seen, current value, suggested value, changed since)] to compare."""
+        return [
+            (
+                Initiative._meta.get_field(name),
+                self.seen.get(name),
+                getattr(self.initiative, name),
+                value,
+                self.seen.get(name) != getattr(self.initiative, name),
+            )
+            for name, value in self.changes.items()
+        ]
+
+    @transaction.atomic
+    def accept(self, values=None):
+        """Apply the suggested values, or `values` as the curator edited them, through the
+        initiative's save (validated, recorded, the directory told); raises ValidationError."""
+        initiative = self.initiative
+        values = self.changes if values is None else values
+        if values:  # a comment alone changes nothing of the initiative
+            for name, value in values.items():
+                setattr(initiative, name, value)
+            initiative.full_clean()
+            initiative.save()
+        self.status, self.moderated_at = CorrectionStatus.ACCEPTED, timezone.now()
+        self.save(update_fields=["status", "moderated_at"])
+
+    def reject(self, reason):
+        self.status, self.reason, self.moderated_at = (
+            CorrectionStatus.REJECTED,
+            reason,
+            timezone.now(),
+        )
+        self.save(update_fields=["status", "reason", "moderated_at"])
+
+
 class TerritoryBoundary(models.Model):
     """A territory's outline, simplified, as GeoJSON (import_boundaries): imports place a point
     in its département or commune with it. The bounds come first in the query."""

@@ -8,6 +8,12 @@ urlpatterns = [
     path(
         "initiatives/<slug:slug>/", views.InitiativeDetailView.as_view(), name="initiative_detail"
     ),
+    path("initiatives/<slug:slug>/corriger/", views.CorrectView.as_view(), name="correct"),
+    path(
+        "initiatives/<slug:slug>/corriger/merci/",
+        views.CorrectionSentView.as_view(),
+        name="correction_sent",
+    ),
     path("territoires/", views.TerritoryListView.as_view(), name="territory_list"),
     path("territoires/<slug:slug>/", views.TerritoryDetailView.as_view(), name="territory_detail"),
     path("themes/", views.ThemeListView.as_view(), name="theme_list"),

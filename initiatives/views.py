@@ -26,14 +26,24 @@ from actors.models import Actor, Involvement, group_by_role
 from . import freshness
 from .contributions import (
     ActorRows,
+    CorrectionForm,
     ProposalForm,
     commune_label,
     over_rate_limit,
+    save_correction,
     save_proposal,
 )
 from .filters import SORT_CHOICES, InitiativeFilter
 from .links import linkable
-from .models import COMMUNE_KINDS, Initiative, Proposal, Territory, Theme, is_curator
+from .models import (
+    COMMUNE_KINDS,
+    Correction,
+    Initiative,
+    Proposal,
+    Territory,
+    Theme,
+    is_curator,
+)
 
 PAGE_SIZE = 24
 RECENT_COUNT = 6
@@ -336,7 +346,7 @@ class ProposeView(TemplateView):
         form = ProposalForm(request.POST)
         actors = ActorRows(request.POST, prefix="actors")
         if form.is_valid() & actors.is_valid():
-            if over_rate_limit(request):
+            if over_rate_limit(request, "proposals", settings.PROPOSAL_RATE_LIMIT):
                 form.add_error(
                     None,
                     _(
@@ -408,3 +418,57 @@ class PrivacyView(TemplateView):
         return super().get_context_data(
             retention_days=settings.CONTRIBUTOR_DATA_RETENTION_DAYS, **kwargs
         )
+
+
+@method_decorator(never_cache, name="dispatch")
+class CorrectView(TemplateView):
+    """/initiatives/<slug>/corriger/: anyone suggests a change to a published initiative's
+    public fields, with a comment; a curator accepts or rejects it (contributions.py)."""
+
+    template_name = "initiatives/correct.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.initiative = get_object_or_404(Initiative.objects.published(), slug=kwargs["slug"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, form, **kwargs):
+        return super().get_context_data(
+            form=form,
+            initiative=self.initiative,
+            initiative_fields=[form[name] for name in Correction.FIELDS],
+            retention_days=settings.CONTRIBUTOR_DATA_RETENTION_DAYS,
+            **kwargs,
+        )
+
+    def get(self, request, *args, **kwargs):
+        return self.render_to_response(self.get_context_data(form=self.form()))
+
+    def post(self, request, *args, **kwargs):
+        form = self.form(request.POST)
+        if form.is_valid():
+            if over_rate_limit(request, "corrections", settings.CORRECTION_RATE_LIMIT):
+                form.add_error(
+                    None,
+                    _(
+                        "Too many corrections from your address: at most %(rate)s. Keep this "
+                        "page open and send it again later."
+                    )
+                    % {"rate": settings.CORRECTION_RATE_LIMIT},
+                )
+                return self.render_to_response(self.get_context_data(form=form), status=429)
+            save_correction(form, self.initiative)
+            return redirect("correction_sent", self.initiative.slug)
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+    def form(self, data=None):
+        # A copy: validating the form writes the suggested values into its instance.
+        copy = Initiative.objects.get(pk=self.initiative.pk)
+        return CorrectionForm(data, instance=copy)
+
+
+class CorrectionSentView(DetailView):
+    template_name = "initiatives/correction_sent.html"
+    context_object_name = "initiative"
+
+    def get_queryset(self):
+        return Initiative.objects.published()

@@ -1,4 +1,4 @@
-"""The curators' location picker: django-leaflet's Leaflet without GeoDjango (no GDAL)."""
+"""The location picker: django-leaflet's Leaflet without GeoDjango (no GDAL)."""
 
 from django import forms
 from django.forms import Script
@@ -13,8 +13,8 @@ class LocationPickerWidget(forms.NumberInput):
     """The longitude input followed by a map that fills both coordinate fields of its form.
 
     Click the map or drag the marker to set the point; typing coordinates moves the marker;
-    "Clear" empties both fields. When the commune field has a centre and no point is set, a
-    button offers that centre (fetched from the staff-only territory_centre endpoint).
+    "Clear" empties both fields. When the commune field names a commune with a centre (from the
+    territory_centre endpoint) and no point is set, the map shows it and a button offers it.
     """
 
     class Media:

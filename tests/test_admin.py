@@ -14,6 +14,7 @@ from reversion.models import Revision
 from evaluation.models import Assessment, Framework, Indicator, Observation
 from initiatives.history import HistoryAdmin
 from initiatives.models import (
+    Correction,
     DirectoryVersion,
     ImportMapping,
     ImportRun,
@@ -29,8 +30,8 @@ CONTENT_MODELS = sorted(
 )
 
 
-# Proposals come from the public form (/proposer/), never from the admin.
-WITHOUT_ADD_PAGE = {("initiatives", "proposal")}
+# Proposals and corrections come from the public forms, never from the admin.
+WITHOUT_ADD_PAGE = {("initiatives", "proposal"), ("initiatives", "correction")}
 
 
 def admin_urls(app_label, model_name, obj=None):
@@ -71,6 +72,9 @@ def content(directory):
     ImportMapping.objects.create(name="Tableur CRESS", source="cress", mapping={"columns": {}})
     Proposal.objects.create(
         initiative=directory["draft"], contributor_name="Camille", contributor_email="c@example.org"
+    )
+    Correction.objects.create(
+        initiative=directory["maison"], changes={"summary": "Mieux dit."}, seen={"summary": "x"}
     )
     ImportRun.objects.create(
         file=ContentFile(b"nom\nAtelier", name="atelier.csv"), file_name="atelier.csv", source="x"

@@ -419,10 +419,154 @@ def test_the_purge_deletes_contact_data_past_its_retention_after_moderation(clie
 
     output = io.StringIO()
     call_command("purge_contributions", stdout=output)
-    assert "Contact data deleted from 1 proposals" in output.getvalue()
+    assert "Contact data deleted from 1 propositions" in output.getvalue()
 
     old, recent, pending = Proposal.objects.order_by("pk")
     assert (old.contributor_name, old.contributor_email) == ("", "")
     assert recent.contributor_email == EMAIL
     assert pending.contributor_email == EMAIL
     assert Initiative.objects.filter(name="Ancienne").exists()
+
+
+# --- Corrections -----------------------------------------------------------------------------
+
+
+def correction_data(initiative, **changes):
+    from initiatives.models import Correction
+
+    data = {name: getattr(initiative, name) or "" for name in Correction.FIELDS}
+    data.update(
+        {"comment": "", "contributor_name": "", "contributor_email": "", "nickname": ""},
+        started=started_long_ago(),
+    )
+    data.update(changes)
+    return data
+
+
+def suggest(client, site, **changes):
+    initiative = site["published"]
+    with site["commit"]():
+        return client.post(
+            reverse("correct", args=[initiative.slug]), correction_data(initiative, **changes)
+        )
+
+
+def moderate_correction(client, correction, commit, **decision):
+    url = reverse("admin:initiatives_correction_moderate", args=[correction.pk])
+    with commit():
+        return client.post(url, decision)
+
+
+def test_a_suggested_correction_is_stored_not_applied(client, site):
+    from initiatives.models import Correction
+
+    published = site["published"]
+    page = client.get(published.get_absolute_url())
+    assert reverse("correct", args=[published.slug]) in page.content.decode()
+    assert client.get(reverse("correct", args=[published.slug])).status_code == 200
+
+    response = suggest(
+        client,
+        site,
+        summary="Une ressourcerie qui répare aussi les vélos.",
+        comment="Vu sur leur site.",
+        contributor_email=EMAIL,
+    )
+    assert response.status_code == 302
+    correction = Correction.objects.get()
+    assert correction.changes == {"summary": "Une ressourcerie qui répare aussi les vélos."}
+    assert correction.seen == {"summary": published.summary}
+    published.refresh_from_db()
+    assert published.summary != "Une ressourcerie qui répare aussi les vélos."
+    assert EMAIL not in client.get(published.get_absolute_url()).content.decode()
+
+
+def test_a_correction_that_changes_nothing_and_says_nothing_is_refused(client, site):
+    response = suggest(client, site)
+    assert response.status_code == 400
+    assert "Modifiez un champ" in text_of(response)
+
+
+def test_a_correction_of_an_unpublished_initiative_is_a_404(client, site):
+    draft = create_initiative("Brouillon", status=Initiative.Status.DRAFT)
+    assert client.get(reverse("correct", args=[draft.slug])).status_code == 404
+
+
+@override_settings(CORRECTION_RATE_LIMIT="1/h")
+def test_an_address_sends_at_most_the_correction_rate_limit(client, site):
+    assert suggest(client, site, comment="Un").status_code == 302
+    response = suggest(client, site, comment="Deux")
+    assert response.status_code == 429
+    assert "Trop de corrections" in text_of(response)
+
+
+def test_the_honeypot_guards_corrections_too(client, site):
+    response = suggest(client, site, comment="Spam", nickname="spam")
+    assert response.status_code == 400
+
+
+def test_a_curator_sees_the_diff_and_accepts_an_edited_correction(client, site, curator):
+    from initiatives.models import Correction
+
+    suggest(client, site, summary="Ressourcerie et atelier vélo.", contributor_name="Camille")
+    correction = Correction.objects.get()
+    client.force_login(curator)
+    assert "1 correction du public à modérer" in text_of(client.get(reverse("admin:index")))
+    page = text_of(client.get(reverse("admin:initiatives_correction_change", args=[correction.pk])))
+    assert "Ressourcerie et atelier vélo." in page and site["published"].summary in page
+
+    moderate_correction(
+        client,
+        correction,
+        site["commit"],
+        action="accept",
+        **{"accept-summary": "Ressourcerie, atelier vélo."},
+    )
+    correction.refresh_from_db()
+    assert correction.status == Correction.Status.ACCEPTED
+    published = Initiative.objects.get(pk=site["published"].pk)
+    assert published.summary == "Ressourcerie, atelier vélo."
+    revision = Revision.objects.latest("pk")
+    assert revision.user == curator and "Camille" in revision.comment
+    assert "Ressourcerie, atelier vélo." in text_of(client.get(published.get_absolute_url()))
+
+
+def test_a_rejected_correction_says_why_to_its_contributor(client, site, curator):
+    from initiatives.models import Correction
+
+    suggest(client, site, website="https://ailleurs.example", contributor_email=EMAIL)
+    correction = Correction.objects.get()
+    client.force_login(curator)
+    mail.outbox.clear()
+    moderate_correction(
+        client, correction, site["commit"], action="reject", reason="Ce n’est pas leur site."
+    )
+    correction.refresh_from_db()
+    assert correction.status == Correction.Status.REJECTED
+    [message] = mail.outbox
+    assert message.to == [EMAIL] and "Ce n’est pas leur site." in message.body
+    assert Initiative.objects.get(pk=site["published"].pk).website == site["published"].website
+
+
+def test_two_waiting_corrections_are_both_kept_and_the_second_shows_what_changed_since(
+    client, site, curator
+):
+    from initiatives.models import Correction
+
+    suggest(client, site, summary="Première version.")
+    suggest(client, site, summary="Seconde version.", obstacles="Le local est trop petit.")
+    first, second = Correction.objects.order_by("pk")
+    client.force_login(curator)
+    page = text_of(client.get(reverse("admin:initiatives_correction_change", args=[first.pk])))
+    assert "D’autres corrections de cette initiative attendent" in page
+
+    moderate_correction(
+        client, first, site["commit"], action="accept", **{"accept-summary": "Première version."}
+    )
+    second.refresh_from_db()
+    assert second.status == Correction.Status.PENDING
+    page = text_of(client.get(reverse("admin:initiatives_correction_change", args=[second.pk])))
+    # The summary changed since the second was written: the curator is told, with what the
+    # visitor saw; the obstacles did not.
+    assert page.count("Modifié depuis cette suggestion") == 1
+    assert "Première version." in page and "Seconde version." in page

@@ -1,5 +1,6 @@
-// The admin's location picker (initiatives/widgets.py): a Leaflet map bound to the latitude
-// and longitude inputs of the initiative form, and an offer to use the commune's centre.
+// The location picker (initiatives/widgets.py), in the initiative admin form and the proposal
+// form: a Leaflet map bound to the latitude and longitude inputs, which shows the chosen
+// commune, and an offer to use the commune's centre as the point.
 import { createMap, format, readConfig } from "./map_common.js";
 
 for (const element of document.querySelectorAll("[data-location-picker]")) {
@@ -68,6 +69,8 @@ function start(element) {
         const body = await response.json();
         if (response.ok && body.latitude !== null && body.longitude !== null) {
           communeCentre = body;
+          // Without a point yet, the map shows the chosen commune.
+          if (typedPoint() === null) map.setView([body.latitude, body.longitude], 13);
         }
         status.textContent = "";
       } catch {

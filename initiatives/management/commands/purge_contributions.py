@@ -2,10 +2,10 @@
 
     python manage.py purge_contributions
 
-CONTRIBUTOR_DATA_RETENTION_DAYS after a proposal's moderation (publication, merge or
-rejection), its contributor's name and e-mail are blanked; the proposal and its initiative
-stay. A proposal still waiting keeps them: a curator may need to ask. Run it daily (cron,
-docs/operations.md).
+CONTRIBUTOR_DATA_RETENTION_DAYS after the moderation of a proposal (publication, merge or
+rejection) or of a correction, its contributor's name and e-mail are blanked; the proposal,
+the correction and the initiative stay. One still waiting keeps them: a curator may ask.
+Run it daily (cron, docs/operations.md).
 """
 
 import datetime
@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from initiatives.models import Proposal
+from initiatives.models import Correction, Proposal
 
 
 class Command(BaseCommand):
@@ -22,11 +22,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         limit = timezone.now() - datetime.timedelta(days=settings.CONTRIBUTOR_DATA_RETENTION_DAYS)
-        purged = (
-            Proposal.objects.filter(moderated_at__lt=limit)
-            .exclude(contributor_name="", contributor_email="")
-            .update(contributor_name="", contributor_email="")
-        )
-        self.stdout.write(
-            f"Contact data deleted from {purged} proposals moderated before {limit:%Y-%m-%d}."
-        )
+        for model in (Proposal, Correction):
+            purged = (
+                model.objects.filter(moderated_at__lt=limit)
+                .exclude(contributor_name="", contributor_email="")
+                .update(contributor_name="", contributor_email="")
+            )
+            self.stdout.write(
+                f"Contact data deleted from {purged} {model._meta.verbose_name_plural} moderated "
+                f"before {limit:%Y-%m-%d}."
+            )
