@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from config.admin_site import SiteAdminMixin
 from initiatives.forms import InlineRowForm
 from initiatives.history import GuardedEditAdmin, HistoryAdmin
+from initiatives.scoping import TerritoryScopedAdmin
 
 from .models import Actor, ActorContact, Involvement
 
@@ -39,7 +40,7 @@ class ActorAdmin(GuardedEditAdmin):
 
 
 @admin.register(Involvement)
-class InvolvementAdmin(HistoryAdmin):
+class InvolvementAdmin(TerritoryScopedAdmin, HistoryAdmin):
     form = InlineRowForm
     list_display = ["initiative", "actor", "role", "taker_kind", "start_year", "amount"]
     list_filter = ["role", "taker_kind"]

@@ -13,7 +13,8 @@ from config.admin_site import SafeAutocompleteSelect, SiteAdminMixin
 from initiatives.curators import CURATORS_GROUP
 from initiatives.forms import InlineRowForm
 from initiatives.history import GuardedEditAdmin, record_bulk_action
-from initiatives.models import Initiative
+from initiatives.models import Initiative, curated_paths
+from initiatives.scoping import TerritoryScopedAdmin
 
 from .forms import (
     AssessmentStartForm,
@@ -200,7 +201,7 @@ class DimensionAdmin(SiteAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(GuardedEditAdmin):
+class AssessmentAdmin(TerritoryScopedAdmin, GuardedEditAdmin):
     """Two steps: choose an initiative and a grid, then score every criterion of that grid."""
 
     list_display = ["initiative", "framework", "date", "method", "status"]
@@ -409,7 +410,7 @@ class ObservationInline(admin.TabularInline):
 
 
 @admin.register(Observation)
-class ObservationAdmin(SiteAdminMixin, admin.ModelAdmin):
+class ObservationAdmin(TerritoryScopedAdmin, SiteAdminMixin, admin.ModelAdmin):
     form = ObservationForm
     list_display = ["indicator", "initiative", "territory", "period_start", "period_end", "value"]
     list_filter = ["indicator"]
@@ -428,6 +429,17 @@ class ObservationAdmin(SiteAdminMixin, admin.ModelAdmin):
         "note",
     ]
     change_list_template = "admin/evaluation/observation/change_list.html"
+
+    def scoped(self, queryset, user):
+        # An observation belongs to an initiative or to a territory.
+        paths = curated_paths(user)
+        if paths is None:
+            return queryset
+        in_territories = Q()
+        for territory_path in paths:
+            in_territories |= Q(territory__path__startswith=territory_path)
+        curated = Initiative.objects.curated_by(user).values("pk")
+        return queryset.filter(Q(initiative__in=curated) | in_territories)
 
     def get_urls(self):
         return [

@@ -25,9 +25,13 @@ from .models import (
     InitiativeContact,
     Proposal,
     SourceIdentifier,
+    TerritorialCurator,
     Territory,
     Theme,
+    curated_paths,
+    in_paths,
 )
+from .scoping import TerritoryScopedAdmin
 from .widgets import LocationPickerWidget
 
 
@@ -167,14 +171,32 @@ class SourceIdentifierInline(admin.TabularInline):
 
 
 class InitiativeAdminForm(forms.ModelForm):
+    # A territorial curator's territories (curated_paths), set by InitiativeAdmin.get_form.
+    curated_paths = None
+
     class Meta:
         model = Initiative
         fields = ["latitude", "longitude"]  # ModelAdmin replaces these with its fieldsets.
         widgets = {"longitude": LocationPickerWidget()}
 
+    def clean(self):
+        data = super().clean()
+        paths = self.curated_paths
+        if paths and "commune" in data and "action_territories" in data:
+            places = [data["commune"], *data["action_territories"]]
+            if not any(in_paths(place, paths) for place in places):
+                raise forms.ValidationError(
+                    _(
+                        "Place this initiative in one of your territories, by its commune or "
+                        "its territories of action: otherwise you could no longer curate it."
+                    )
+                )
+        return data
+
 
 @admin.register(Initiative)
-class InitiativeAdmin(GuardedEditAdmin):
+class InitiativeAdmin(TerritoryScopedAdmin, GuardedEditAdmin):
+    initiative_lookup = "pk"
     form = InitiativeAdminForm
     # A website typed without a scheme is taken as https (Django 6's default).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
@@ -208,6 +230,12 @@ class InitiativeAdmin(GuardedEditAdmin):
     ]
     actions = ["publish", "unpublish", "archive"]
     save_on_top = True
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.curated_paths = curated_paths(request.user)
+        return form
+
     fieldsets = [
         (None, {"fields": ["name", "slug", "status", "summary", "description"]}),
         (
@@ -308,7 +336,7 @@ class ModerationForm(forms.Form):
 
 
 @admin.register(Proposal)
-class ProposalAdmin(SiteAdminMixin, admin.ModelAdmin):
+class ProposalAdmin(TerritoryScopedAdmin, SiteAdminMixin, admin.ModelAdmin):
     """The moderation queue: proposals from the public, oldest first. A proposal's page shows
     the proposed initiative, its possible duplicates, and the three decisions: publish, merge
     into an existing initiative, reject with a reason (e-mailed to the contributor). The
@@ -361,7 +389,7 @@ class ProposalAdmin(SiteAdminMixin, admin.ModelAdmin):
         if proposal is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         initiative = proposal.initiative
-        candidates = Initiative.objects.exclude(
+        candidates = Initiative.objects.curated_by(request.user).exclude(
             status__in=[Initiative.Status.ARCHIVED, Initiative.Status.SUBMITTED]
         )
         context = {
@@ -405,7 +433,11 @@ class ProposalAdmin(SiteAdminMixin, admin.ModelAdmin):
                 transaction.on_commit(lambda: send_rejection_email(proposal, status_url))
                 self.message_user(request, _("Rejected; the contributor is told why."))
             else:
-                target = Initiative.objects.filter(pk=decision["target"]).first()
+                target = (
+                    Initiative.objects.curated_by(request.user)
+                    .filter(pk=decision["target"])
+                    .first()
+                )
                 if target is None or target.pk == proposal.initiative_id:
                     self.message_user(request, _("No such initiative."), messages.ERROR)
                     return redirect(request.path)
@@ -417,7 +449,7 @@ class ProposalAdmin(SiteAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Correction)
-class CorrectionAdmin(SiteAdminMixin, admin.ModelAdmin):
+class CorrectionAdmin(TerritoryScopedAdmin, SiteAdminMixin, admin.ModelAdmin):
     """Corrections suggested by the public, oldest first. A correction's page compares, field
     by field, what the visitor saw, what the initiative holds now and what they suggest; the
     curator edits the suggested values if need be, then accepts (one new version in the
@@ -521,3 +553,25 @@ class CorrectionAdmin(SiteAdminMixin, admin.ModelAdmin):
             self.log_change(request, correction, [{"changed": {"fields": ["status"]}}])
         self.message_user(request, _("Accepted: the initiative is changed."), messages.SUCCESS)
         return redirect("admin:initiatives_correction_changelist")
+
+
+@admin.register(TerritorialCurator)
+class TerritorialCuratorAdmin(SiteAdminMixin, admin.ModelAdmin):
+    """Which curators are limited to which territories: superusers only, or a territorial
+    curator could lift their own limit."""
+
+    list_display = ["user", "territory"]
+    list_select_related = ["user", "territory"]
+    autocomplete_fields = ["territory"]
+    search_fields = ["user__username", "territory__name"]
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    has_change_permission = has_delete_permission = has_view_permission

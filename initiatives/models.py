@@ -464,11 +464,27 @@ class InitiativeQuerySet(models.QuerySet):
         return self.published()
 
     def visible_to(self, user):
-        """What a detail page shows: published initiatives; to curators every one, so that
-        they preview a draft or a proposal as it would be published (under a banner)."""
-        if is_curator(user):
+        """What a detail page shows: published initiatives; to curators every one they curate,
+        so that they preview a draft or a proposal as it would be published (under a banner)."""
+        if not is_curator(user):
+            return self.published()
+        if curated_paths(user) is None:
             return self.all()
-        return self.published()
+        return self.filter(
+            Q(status=Initiative.Status.PUBLISHED) | Q(pk__in=self.curated_by(user).values("pk"))
+        )
+
+    def curated_by(self, user):
+        """The initiatives this curator may manage: those located or acting in their
+        territories' subtrees (curated_paths), or all of them."""
+        paths = curated_paths(user)
+        if paths is None:
+            return self
+        located, acting = Q(), Q()
+        for path in paths:
+            located |= Q(commune__path__startswith=path)
+            acting |= Q(action_territories__path__startswith=path)
+        return self.filter(located | Q(pk__in=Initiative.objects.filter(acting).values("pk")))
 
     def search(self, text, typos=None):
         """Initiatives matching a visitor's words, best first (see initiatives/search.py)."""
@@ -870,6 +886,50 @@ def count_edit(instance, save_kwargs):
 def is_curator(user):
     """A staff member allowed to see the directory's content beyond what is published."""
     return user.is_authenticated and user.is_staff and user.has_perm("initiatives.view_initiative")
+
+
+def curated_paths(user):
+    """The paths of the territories a curator is limited to (TerritorialCurator), or None for
+    the whole directory: superusers, and national curators, limited to none. Read once per
+    request (the user object keeps it)."""
+    if user.is_superuser or not user.is_authenticated:
+        return None
+    if not hasattr(user, "_curated_paths"):
+        paths = TerritorialCurator.objects.filter(user=user).values_list(
+            "territory__path", flat=True
+        )
+        user._curated_paths = sorted(paths) or None
+    return user._curated_paths
+
+
+def in_paths(territory, paths):
+    return territory is not None and any(territory.path.startswith(path) for path in paths)
+
+
+class TerritorialCurator(models.Model):
+    """A curator limited to a territory's subtree (the CRESS of a région): in the admin they
+    see, edit, moderate and publish only the initiatives located or acting there, with their
+    assessments, observations, proposals and corrections. Set by superusers only."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("curator"),
+        on_delete=models.CASCADE,
+        related_name="curated_territories",
+    )
+    territory = models.ForeignKey(
+        Territory, verbose_name=_("territory"), on_delete=models.CASCADE, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("territorial curator")
+        verbose_name_plural = _("territorial curators")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "territory"], name="territorial_curator_once")
+        ]
+
+    def __str__(self):
+        return f"{self.user} — {self.territory}"
 
 
 @reversion.register()

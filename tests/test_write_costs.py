@@ -91,13 +91,14 @@ def test_editing_one_field_of_an_initiative(curator_client, territories, themes,
     url = reverse("admin:initiatives_initiative_change", args=[initiative.pk])
     data = form_data(curator_client.get(url), "initiative_form")
     data["summary"] = ["Une ludothèque itinérante, de village en village."]
-    # Session and user; BEGIN, savepoint; the initiative, locked, with its themes and
-    # territories of action; the curator's permissions (2); the observations' indicators;
+    # Session and user; BEGIN, savepoint; the curator's territories (none: national); the
+    # initiative, locked, with its themes and territories of action; the curator's
+    # permissions (2); the observations' indicators;
     # the form's lookups: themes, commune, territories of action, slug; the involvements
     # (unchanged rows are not validated again); the update (unchanged themes and territories
     # of action are not set again); the history: involvements, their actors, identifiers;
     # the log entry; release; the rows that still exist (2), the revision, the versions;
-    # COMMIT; after it: the search document (five queries, the update in BEGIN and COMMIT)
+    # COMMIT; after it: the search document (four reads, the update)
     # and the version.
     with CaptureQueriesContext(connection) as queries:
         response = curator_client.post(url, data)
