@@ -25,7 +25,7 @@ from django.core import signing
 from django.core.mail import send_mail
 from django.core.validators import MaxLengthValidator
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.template.loader import render_to_string
 from django.urls import reverse_lazy
 from django.utils.text import slugify
@@ -41,6 +41,7 @@ from .models import (
     Correction,
     Initiative,
     Proposal,
+    TerritorialCurator,
     Territory,
     TerritoryBoundary,
     Theme,
@@ -365,17 +366,30 @@ def send_proposal_emails(proposal, status_url):
 
 
 def notify_curators(subject, template, context):
-    """E-mail the curators and superusers who have an address, unless NOTIFY_CURATORS is off."""
+    """E-mail the curators of `context["initiative"]` who have an address (curators_of),
+    unless NOTIFY_CURATORS is off."""
     if not settings.NOTIFY_CURATORS:
         return
-    curators = (
-        User.objects.filter(Q(groups__name=CURATORS_GROUP) | Q(is_superuser=True), is_active=True)
-        .exclude(email="")
-        .values_list("email", flat=True)
-        .distinct()
+    addresses = list(
+        curators_of(context["initiative"]).exclude(email="").values_list("email", flat=True)
     )
-    if curators:
-        send_mail(subject, render_to_string(template, context), None, list(curators))
+    if addresses:
+        send_mail(subject, render_to_string(template, context), None, addresses)
+
+
+def curators_of(initiative):
+    """The active curators whose territories hold the initiative (its commune or a territory
+    it acts in, or one above them), the national curators and the superusers."""
+    places = [initiative.commune, *initiative.action_territories.all()]
+    paths = {path for place in places if place for path in place.ancestor_paths()}
+    limited = TerritorialCurator.objects.filter(user=OuterRef("pk"))
+    return User.objects.filter(
+        Q(groups__name=CURATORS_GROUP) | Q(is_superuser=True),
+        Q(is_superuser=True)
+        | ~Exists(limited)
+        | Exists(limited.filter(territory__path__in=paths)),
+        is_active=True,
+    ).distinct()
 
 
 def send_rejection_email(proposal, status_url):

@@ -189,3 +189,27 @@ def test_create_curator_limits_a_curator_to_territories(territories, monkeypatch
     call_command("create_curator", "cress", "--territory", "hauts-de-france", stdout=io.StringIO())
     user = User.objects.get(username="cress")
     assert [t.territory for t in user.curated_territories.all()] == [territories["hauts-de-france"]]
+
+
+def test_the_curators_of_a_proposal_s_territory_are_told_not_the_others(
+    client, territories, themes, commit, curator
+):
+    from django.core import mail
+
+    from tests.test_contributions import proposal_data
+
+    curator.email = "national@example.org"
+    curator.save()
+    north = create_curator("cress-hdf")
+    north.email = "hdf@example.org"
+    north.save()
+    TerritorialCurator.objects.create(user=north, territory=territories["hauts-de-france"])
+    east = create_curator("cress-ge")
+    east.email = "ge@example.org"
+    east.save()
+    TerritorialCurator.objects.create(user=east, territory=territories["grand-est"])
+    with commit():
+        client.post(reverse("propose"), proposal_data(**{"actors-1-name": ""}))
+    told = {address for message in mail.outbox for address in message.to}
+    assert {"national@example.org", "hdf@example.org"} <= told
+    assert "ge@example.org" not in told
