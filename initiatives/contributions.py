@@ -385,9 +385,7 @@ def curators_of(initiative):
     limited = TerritorialCurator.objects.filter(user=OuterRef("pk"))
     return User.objects.filter(
         Q(groups__name=CURATORS_GROUP) | Q(is_superuser=True),
-        Q(is_superuser=True)
-        | ~Exists(limited)
-        | Exists(limited.filter(territory__path__in=paths)),
+        Q(is_superuser=True) | ~Exists(limited) | Exists(limited.filter(territory__path__in=paths)),
         is_active=True,
     ).distinct()
 
