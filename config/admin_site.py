@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views import autocomplete
@@ -76,6 +77,24 @@ def converts(model_field, value):
     return True
 
 
+class SafeModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Django's field, for which a value beyond the database's integers (a themes=2**63 in
+    a forged form) is an invalid choice, like any other unknown one, not an OverflowError
+    from the query that checks the values."""
+
+    def _check_values(self, value):
+        opts = self.queryset.model._meta
+        target = opts.get_field(self.to_field_name) if self.to_field_name else opts.pk
+        for pk in value if isinstance(value, list | tuple | set) else []:
+            if not converts(target, pk):
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super()._check_values(value)
+
+
 class SafeAutocompleteSelect(SafeAutocompleteMixin, AutocompleteSelect):
     pass
 
@@ -100,6 +119,7 @@ class SiteAdminMixin:
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
+        kwargs.setdefault("form_class", SafeModelMultipleChoiceField)
         if db_field.name in self.get_autocomplete_fields(request):
             kwargs.setdefault(
                 "widget",

@@ -491,10 +491,14 @@ class CorrectionAdmin(TerritoryScopedAdmin, SiteAdminMixin, admin.ModelAdmin):
             and request.user.has_perm("initiatives.change_initiative")
         )
 
+    # Taken as suggested: the table shows them by name, the initiative's page edits them.
+    NOT_EDITED = ("commune", "themes")
+
     def edit_form(self, correction, data=None):
         """The suggested values, as a form of the initiative's fields the curator may edit."""
+        edited = [name for name in correction.changes if name not in self.NOT_EDITED]
         form_class = forms.modelform_factory(
-            Initiative, fields=list(correction.changes), formfield_callback=https_urls
+            Initiative, fields=edited, formfield_callback=https_urls
         )
         copy = Initiative.objects.get(pk=correction.initiative_id)
         return form_class(data, instance=copy, initial=correction.changes, prefix="accept")
@@ -548,7 +552,12 @@ class CorrectionAdmin(TerritoryScopedAdmin, SiteAdminMixin, admin.ModelAdmin):
                 _("Correction suggested by %(name)s, accepted.")
                 % {"name": correction.contributor_name or _("a visitor")}
             )
-            correction.accept({name: form.cleaned_data[name] for name in correction.changes})
+            correction.accept(
+                {
+                    name: value if name in self.NOT_EDITED else form.cleaned_data[name]
+                    for name, value in correction.changes.items()
+                }
+            )
             reversion.add_to_revision(correction.initiative)
             self.log_change(request, correction, [{"changed": {"fields": ["status"]}}])
         self.message_user(request, _("Accepted: the initiative is changed."), messages.SUCCESS)

@@ -153,8 +153,14 @@ class HumanChecks(forms.Form):
         return started
 
 
-class ProposalForm(HumanChecks, forms.ModelForm):
-    commune = CommuneField(
+def at_most_themes(themes):
+    if len(themes) > MAX_THEMES:
+        raise forms.ValidationError(_("Choose at most %(count)d themes.") % {"count": MAX_THEMES})
+    return themes
+
+
+def commune_field():
+    return CommuneField(
         label=gettext_lazy("Commune"),
         required=False,
         help_text=gettext_lazy("Where the initiative is based, e.g. “Saint-Denis (93)”."),
@@ -167,13 +173,21 @@ class ProposalForm(HumanChecks, forms.ModelForm):
             }
         ),
     )
-    themes = forms.ModelMultipleChoiceField(
+
+
+def themes_field():
+    return forms.ModelMultipleChoiceField(
         queryset=Theme.objects.order_by("parent__position", "position", "name"),
         label=gettext_lazy("Themes"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=gettext_lazy("At most %(count)d.") % {"count": MAX_THEMES},
     )
+
+
+class ProposalForm(HumanChecks, forms.ModelForm):
+    commune = commune_field()
+    themes = themes_field()
     contributor_name = forms.CharField(label=gettext_lazy("Your name"), max_length=120)
     contributor_email = forms.EmailField(label=gettext_lazy("Your e-mail"), max_length=254)
     consent = forms.BooleanField(
@@ -217,12 +231,7 @@ class ProposalForm(HumanChecks, forms.ModelForm):
         self.fields["longitude"].widget = LocationPickerWidget(commune_field="commune_id")
 
     def clean_themes(self):
-        themes = self.cleaned_data["themes"]
-        if len(themes) > MAX_THEMES:
-            raise forms.ValidationError(
-                _("Choose at most %(count)d themes.") % {"count": MAX_THEMES}
-            )
-        return themes
+        return at_most_themes(self.cleaned_data["themes"])
 
     def clean(self):
         data = super().clean()
@@ -407,6 +416,9 @@ class CorrectionForm(HumanChecks, forms.ModelForm):
     """The initiative's public fields, as they are: the visitor changes what is wrong. Bound to
     a copy of the initiative, never saved: save_correction() keeps what changed."""
 
+    commune = commune_field()
+    themes = themes_field()
+
     comment = forms.CharField(
         label=gettext_lazy("Comment"),
         required=False,
@@ -438,6 +450,11 @@ class CorrectionForm(HumanChecks, forms.ModelForm):
         for name in ("description", "how_it_works", "obstacles", "enablers", "lessons"):
             self.fields[name].validators.append(MaxLengthValidator(LONG_TEXT))
         self.fields["summary"].widget = forms.Textarea(attrs={"rows": 2, "maxlength": 280})
+        commune = self.instance.commune
+        self.initial["commune"] = commune_label(commune) if commune else ""
+
+    def clean_themes(self):
+        return at_most_themes(self.cleaned_data["themes"])
 
     def clean(self):
         data = super().clean()
@@ -446,26 +463,33 @@ class CorrectionForm(HumanChecks, forms.ModelForm):
         return data
 
     def suggested(self):
-        """{field: suggested value} of the fields the visitor changed."""
-        return {
-            name: self.cleaned_data[name]
-            for name in self.changed_data
-            if name in Correction.FIELDS and name in self.cleaned_data
-        }
+        """{field: suggested value} of the fields the visitor changed, as a Correction keeps
+        them: the commune by its pk, the themes as a sorted list of pks."""
+        suggested = {}
+        for name in self.changed_data:
+            if name not in Correction.FIELDS or name not in self.cleaned_data:
+                continue
+            value = self.cleaned_data[name]
+            if name == "commune":
+                value = value.pk if value else None
+            elif name == "themes":
+                value = sorted(theme.pk for theme in value)
+            suggested[name] = value
+        return suggested
 
 
 def save_correction(form, initiative):
     """Store the suggestion beside the values the visitor saw; the initiative is untouched.
     Curators are told once the transaction commits."""
-    suggested = form.suggested()
-    correction = Correction.objects.create(
+    correction = Correction(
         initiative=initiative,
-        changes=suggested,
-        seen={name: form.initial.get(name) for name in suggested},
+        changes=form.suggested(),
         comment=form.cleaned_data["comment"].strip(),
         contributor_name=form.cleaned_data["contributor_name"],
         contributor_email=form.cleaned_data["contributor_email"],
     )
+    correction.seen = correction.current_values()
+    correction.save()
     transaction.on_commit(
         lambda: notify_curators(
             _("A correction to moderate: “%(name)s”") % {"name": initiative.name},

@@ -1154,6 +1154,8 @@ class Correction(models.Model):
         "year_started",
         "website",
         "address",
+        "commune",
+        "themes",
     )
     Status = CorrectionStatus
 
@@ -1196,30 +1198,57 @@ class Correction(models.Model):
     def is_pending(self):
         return self.status == CorrectionStatus.PENDING
 
+    def current_values(self):
+        """The initiative's values of the corrected fields, as `changes` holds them: the
+        commune by its pk, the themes as a sorted list of pks."""
+        initiative = self.initiative
+        values = {}
+        for name in self.changes:
+            if name == "commune":
+                values[name] = initiative.commune_id
+            elif name == "themes":
+                values[name] = sorted(initiative.themes.values_list("pk", flat=True))
+            else:
+                values[name] = getattr(initiative, name)
+        return values
+
     def rows(self):
-        """[(field, value seen, current value, suggested value, changed since)] to compare."""
-        return [
-            (
-                Initiative._meta.get_field(name),
-                self.seen.get(name),
-                getattr(self.initiative, name),
-                value,
-                self.seen.get(name) != getattr(self.initiative, name),
+        """[(field, value seen, current value, suggested value, changed since)] to compare,
+        the values as a curator reads them (a choice's label, a commune's or themes' names)."""
+        from .history import display
+
+        current = self.current_values()
+        rows = []
+        for name, value in self.changes.items():
+            model_field = Initiative._meta.get_field(name)
+            seen = self.seen.get(name)
+            rows.append(
+                (
+                    model_field,
+                    display(model_field, seen),
+                    display(model_field, current[name]),
+                    display(model_field, value),
+                    seen != current[name],
+                )
             )
-            for name, value in self.changes.items()
-        ]
+        return rows
 
     @transaction.atomic
     def accept(self, values=None):
         """Apply the suggested values, or `values` as the curator edited them, through the
         initiative's save (validated, recorded, the directory told); raises ValidationError."""
         initiative = self.initiative
-        values = self.changes if values is None else values
+        values = dict(self.changes if values is None else values)
+        themes = values.pop("themes", None)
+        if "commune" in values:
+            values["commune_id"] = values.pop("commune")
         if values:  # a comment alone changes nothing of the initiative
             for name, value in values.items():
                 setattr(initiative, name, value)
             initiative.full_clean()
             initiative.save()
+        if themes is not None:
+            initiative.themes.set(themes)
         self.status, self.moderated_at = CorrectionStatus.ACCEPTED, timezone.now()
         self.save(update_fields=["status", "moderated_at"])
 

@@ -42,3 +42,12 @@ def test_a_csv_with_nul_bytes_or_a_huge_field_gets_row_errors(db):
     result = import_observations(header + 'fe2i,emplois,2020,3,"' + "x" * 200_000 + '"\n')
     assert not result.ok
     assert result.errors
+
+
+def test_a_many_to_many_value_beyond_the_database_s_integers_is_a_form_error(curator_client, db):
+    # Found by test_security's hypothesis run: themes=2**63 reached SQLite as an OverflowError.
+    response = curator_client.post(
+        reverse("admin:initiatives_initiative_add"), {"themes": str(2**63)}
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["themes"]

@@ -432,9 +432,13 @@ def test_the_purge_deletes_contact_data_past_its_retention_after_moderation(clie
 
 
 def correction_data(initiative, **changes):
+    from initiatives.contributions import commune_label
     from initiatives.models import Correction
 
     data = {name: getattr(initiative, name) or "" for name in Correction.FIELDS}
+    # As the form shows them: the commune by its label, the themes by their pks.
+    data["commune"] = commune_label(initiative.commune) if initiative.commune else ""
+    data["themes"] = [theme.pk for theme in initiative.themes.all()]
     data.update(
         {"comment": "", "contributor_name": "", "contributor_email": "", "nickname": ""},
         started=started_long_ago(),
@@ -570,3 +574,32 @@ def test_two_waiting_corrections_are_both_kept_and_the_second_shows_what_changed
     # visitor saw; the obstacles did not.
     assert page.count("Modifié depuis cette suggestion") == 1
     assert "Première version." in page and "Seconde version." in page
+
+
+def test_a_correction_of_the_commune_and_themes_is_compared_by_name_and_applied(
+    client, site, curator
+):
+    from initiatives.models import Correction
+
+    published = site["published"]
+    published.themes.add(site["circular"])
+    suggest(
+        client,
+        site,
+        commune="Florange (57)",
+        themes=[site["circular"].pk, site["employment"].pk],
+    )
+    correction = Correction.objects.get()
+    assert correction.changes == {
+        "commune": site["florange"].pk,
+        "themes": sorted([site["circular"].pk, site["employment"].pk]),
+    }
+    assert correction.seen == {"commune": site["bruay"].pk, "themes": [site["circular"].pk]}
+    client.force_login(curator)
+    page = text_of(client.get(reverse("admin:initiatives_correction_change", args=[correction.pk])))
+    assert "Florange" in page and "Emploi, insertion &amp; formation" in page
+
+    moderate_correction(client, correction, site["commit"], action="accept")
+    published.refresh_from_db()
+    assert published.commune == site["florange"]
+    assert set(published.themes.all()) == {site["circular"], site["employment"]}
