@@ -8,7 +8,8 @@ from initiatives.models import Initiative
 class Command(BaseCommand):
     help = (
         "Rebuild every initiative's search document and bump the directory version: after a "
-        "refresh that failed (the logs say so), or rows written outside Django."
+        "refresh that failed (the logs say so), rows written outside Django, or an upgrade "
+        "(the pages cached by the old code are then no longer served)."
     )
 
     def handle(self, *args, **options):
