@@ -13,7 +13,7 @@ class InitiativesConfig(AppConfig):
 
         freshness.watch(Initiative, lambda initiative: [initiative.pk])
         freshness.watch(Territory, Territory.named_initiatives)
-        freshness.watch(Theme)
+        freshness.watch(Theme, Theme.named_initiatives)
         freshness.watch_m2m(Initiative.themes)
         freshness.watch_m2m(Initiative.action_territories)
         history.keep_counting_edits(Initiative)

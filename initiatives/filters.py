@@ -20,7 +20,7 @@ from django_filters.widgets import SuffixedMultiWidget
 from actors.models import Actor, Involvement
 from evaluation.filters import AssessedWithFilter, DimensionScoreFilter
 
-from . import freshness
+from . import counts, freshness
 from .models import Initiative, Territory, Theme
 from .search import normalise, typos_wanted
 
@@ -211,12 +211,13 @@ class InitiativeFilter(django_filters.FilterSet):
         if data.get("stage") or data.get("legal_form"):
             stages = self.count_by("stage", without("stage"))
             legal_forms = self.count_by("legal_form", without("legal_form"))
+        elif without().is_published_directory():
+            stored = counts.stored("stage", "legal_form")
+            stages, legal_forms = stored["stage"], stored["legal_form"]
         else:  # the same initiatives for both: one pass
             stages, legal_forms = self.count_by_pairs("stage", "legal_form", without())
         territory = data.get("territory")
-        actors, actors_left_out = self.actor_counts(
-            without("role", "actor").values("pk"), data.get("role")
-        )
+        actors, actors_left_out = self.actor_counts(without("role", "actor"), data.get("role"))
         return Facets(
             themes=list(themes),
             stages=self.choice_options("stage", stages),
@@ -262,19 +263,22 @@ class InitiativeFilter(django_filters.FilterSet):
         Bounded so that the form stays small at any size of directory; every actor's own page
         links to its initiatives. One query, two when the chosen actor is among those left out.
         """
-        involvements = {"initiative__in": initiatives}  # which involvements count
+        involvements = {"initiative__in": initiatives.values("pk")}  # which involvements count
         if role:
             involvements["role"] = role
         actor = self.form.cleaned_data.get("actor")
-        # From the actors' side, in one filter() so that the count reads the same join, grouped
-        # on the actor's primary key alone: half the time of grouping the involvements on the
-        # actors' names, at 100,000 initiatives.
-        rows = list(
-            Actor.objects.filter(**{f"involvements__{n}": v for n, v in involvements.items()})
-            .annotate(count=Count("involvements__initiative", distinct=True))
-            .order_by("-count", "name")
-            .values_list("slug", "name", "count")[: ACTOR_FACET_LIMIT + 1]
-        )
+        if not role and initiatives.is_published_directory():
+            rows = counts.most_involved_actors(ACTOR_FACET_LIMIT + 1)
+        else:
+            # From the actors' side, in one filter() so that the count reads the same join,
+            # grouped on the actor's primary key alone: half the time of grouping the
+            # involvements on the actors' names, at 100,000 initiatives.
+            rows = list(
+                Actor.objects.filter(**{f"involvements__{n}": v for n, v in involvements.items()})
+                .annotate(count=Count("involvements__initiative", distinct=True))
+                .order_by("-count", "name")
+                .values_list("slug", "name", "count")[: ACTOR_FACET_LIMIT + 1]
+            )
         left_out = len(rows) > ACTOR_FACET_LIMIT
         rows = sorted(rows[:ACTOR_FACET_LIMIT], key=lambda row: normalise(row[1]))
         options = [

@@ -1,21 +1,23 @@
 """One mechanism keeps what the public sees fresh after every write.
 
-Two things are derived from the directory's rows:
+Three things are derived from the directory's rows:
 
 - the directory version (`DirectoryVersion`): one number that the map's ETag and every cache
   key read, instead of scanning the initiatives for their latest change;
 - the initiatives' search documents (initiatives/search.py), which copy the names of their
-  places and actors.
+  places and actors;
+- the published directory's facet counts (initiatives/counts.py), by stage, theme, territory
+  and actor.
 
 Every write that changes what the public sees calls `directory_changed()`, with the
-initiatives whose search documents it affects. Saves, deletes and many-to-many changes reach
-it through the receivers that each app connects for its own models with `watch()` and
-`watch_m2m()`; bulk paths (`bulk_create`, `QuerySet.update`, imports) call it themselves,
-once, after writing, or write through `update_in_bulk()`.
+initiatives whose search documents or counts it affects. Saves, deletes and many-to-many
+changes reach it through the receivers that each app connects for its own models with
+`watch()` and `watch_m2m()`; bulk paths (`bulk_create`, `QuerySet.update`, imports) call it
+themselves, once, after writing, or write through `update_in_bulk()`.
 
 The work waits for the transaction to commit and is done once: each initiative's search
-document is rebuilt once, then the version is bumped once, however many rows the transaction
-wrote. A rolled-back transaction changes nothing.
+document is rebuilt once, then the version is bumped and the initiatives counted again once,
+however many rows the transaction wrote. A rolled-back transaction changes nothing.
 
 Raw saves (`loaddata`, a restore from the history) skip the save receivers: the fixture's
 related rows may not exist yet. Our `loaddata` command and the history admin call
@@ -34,48 +36,60 @@ from django.utils.translation import get_language
 
 logger = logging.getLogger(__name__)
 
-# What the current transaction changed, kept on its connection until it commits.
+# What the current transaction changed, kept on its connection until it commits: the
+# initiatives to count again, and those of them whose search documents to rebuild.
 PENDING = "essaim_pending_initiative_ids"
 
-# model -> the function naming the initiatives whose search documents copy from one of its rows.
+# model -> the function naming the initiatives whose search documents or counts one of its rows
+# changes.
 WATCHED = {}
 # Cached results are keyed on the directory version, so a write makes them unused at once:
 # this only bounds how long the unused ones take room.
 CACHE_SECONDS = 3600
 
 
-def directory_changed(initiative_ids=(), using="default"):
+def directory_changed(initiative_ids=(), using="default", inserted=()):
     """Record a write that changes what the public sees, done in the current transaction.
 
-    `initiative_ids` are the initiatives whose search documents copy from what was written.
-    At commit, their documents are rebuilt and the directory version is bumped, once per
-    transaction however often this is called; outside a transaction, at once. This is the one
-    call for bulk paths, after `bulk_create` or `update`.
+    `initiative_ids` are the initiatives whose search documents or counts may differ after
+    what was written; `inserted`, new initiatives written with their search documents (only
+    counted). At commit, the documents are rebuilt, the directory version is bumped and the
+    initiatives are counted again, once per transaction however often this is called; outside
+    a transaction, at once. This is the one call for bulk paths, after `bulk_create` or
+    `update`.
     """
     connection = connections[using]
     # Ids left by a transaction that rolled back are refreshed with the next one's: harmless.
-    pending = connection.__dict__.setdefault(PENDING, set())
-    pending.update(initiative_ids)
+    documents, counted = connection.__dict__.setdefault(PENDING, (set(), set()))
+    documents.update(initiative_ids)
+    counted.update(documents, inserted)
     transaction.on_commit(lambda: apply_changes(using), using=using)
 
 
 def apply_changes(using):
-    """Rebuild the pending search documents, then bump the version (after commit)."""
+    """Rebuild the pending search documents, then bump the version and count the pending
+    initiatives again (after commit)."""
+    from . import counts
     from .models import DirectoryVersion, Initiative
     from .search import refresh_search_documents
 
-    initiative_ids = connections[using].__dict__.pop(PENDING, None)
-    if initiative_ids is None:
+    pending = connections[using].__dict__.pop(PENDING, None)
+    if pending is None:
         return  # Another callback of the same transaction did it.
+    documents, counted = pending
     try:
-        if initiative_ids:
-            refresh_search_documents(Initiative._base_manager.using(using), initiative_ids)
-        DirectoryVersion.bump(using)
+        if documents:
+            refresh_search_documents(Initiative._base_manager.using(using), documents)
+        with transaction.atomic(using=using):
+            # The version's row stays locked until this commits: two writes are counted one
+            # after the other, each from what the one before left.
+            DirectoryVersion.bump(using)
+            counts.count_changes(counted, using)
     except DatabaseError:
         # The write itself is committed: do not turn it into an error page.
         logger.exception(
-            "The directory's search documents and version could not be refreshed after a "
-            "write; run `manage.py refresh_directory`."
+            "The directory's search documents, version or counts could not be refreshed "
+            "after a write; run `manage.py refresh_directory`."
         )
 
 
@@ -104,7 +118,8 @@ def initiatives_affected_by(instance):
 def watch(model, initiatives_of=lambda instance: ()):
     """Announce every save and delete of this model's rows to directory_changed().
 
-    `initiatives_of(instance)` names the initiatives whose search documents copy from the row.
+    `initiatives_of(instance)` names the initiatives whose search documents or counts the
+    row changes.
     A delete asks before the row goes, while the rows linked to it (cascaded, without any
     signal of their own) can still be read, and as if everything about it changed.
     """

@@ -134,6 +134,41 @@ class DirectoryVersion(models.Model):
             )
 
 
+class FacetCount(models.Model):
+    """How many published initiatives have one facet value: a stage, a theme, a territory, an
+    actor... (initiatives/counts.py). Kept up to date by the write path, so that counting the
+    whole published directory reads a few rows instead of every initiative."""
+
+    facet = models.CharField(max_length=20)
+    value = models.CharField(max_length=700)
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            # One row per facet value; also the index every read goes through.
+            models.UniqueConstraint(fields=["facet", "value"], name="facet_count_unique"),
+        ]
+        indexes = [
+            # The most involved actors, without reading every actor's row.
+            models.Index(fields=["facet", "-count"], name="facet_count_largest"),
+        ]
+
+    def __str__(self):
+        return f"{self.facet}:{self.value} = {self.count}"
+
+
+class CountedInitiative(models.Model):
+    """The facet values an initiative was counted under in FacetCount, so that a change is
+    counted as the difference between what was counted and what now is. A plain integer,
+    not a foreign key: the row outlives a deleted initiative until its count is taken back."""
+
+    initiative_id = models.BigIntegerField(primary_key=True)
+    keys = models.JSONField()
+
+    def __str__(self):
+        return str(self.initiative_id)
+
+
 def departement_of_commune_code(code):
     """A French commune's département from its INSEE code: 62178 -> 62, 2A004 -> 2A,
     97411 -> 974."""
@@ -341,23 +376,33 @@ class ThemeQuerySet(models.QuerySet):
     def with_counts(self, initiatives):
         """The top-level themes, each with `count` and `subthemes` (each with its `count`).
 
-        A top-level theme counts the initiatives of its whole family, each once. Two queries.
+        A top-level theme counts the initiatives of its whole family, each once. Two queries,
+        which read the stored counts (initiatives/counts.py) for the published directory.
         """
-        matching = models.Q(initiatives__in=initiatives.order_by().values("pk"))
-        themes = list(
-            self.annotate(count=models.Count("initiatives", filter=matching)).order_by(
-                "position", "name"
+        from . import counts  # which imports this module
+
+        if initiatives.is_published_directory():
+            themes = list(self.order_by("position", "name"))
+            stored = counts.stored("theme", "family")
+            for theme in themes:
+                theme.count = stored["theme"].get(str(theme.pk), 0)
+            family_counts = {int(pk): count for pk, count in stored["family"].items()}
+        else:
+            matching = models.Q(initiatives__in=initiatives.order_by().values("pk"))
+            themes = list(
+                self.annotate(count=models.Count("initiatives", filter=matching)).order_by(
+                    "position", "name"
+                )
             )
-        )
-        links = Initiative.themes.through.objects.filter(
-            initiative__in=initiatives.order_by().values("pk")
-        )
-        family_counts = dict(
-            links.order_by()
-            .values(family=Coalesce("theme__parent_id", "theme_id"))
-            .annotate(count=models.Count("initiative_id", distinct=True))
-            .values_list("family", "count")
-        )
+            links = Initiative.themes.through.objects.filter(
+                initiative__in=initiatives.order_by().values("pk")
+            )
+            family_counts = dict(
+                links.order_by()
+                .values(family=Coalesce("theme__parent_id", "theme_id"))
+                .annotate(count=models.Count("initiative_id", distinct=True))
+                .values_list("family", "count")
+            )
         top_level = [theme for theme in themes if theme.parent_id is None]
         by_pk = {theme.pk: theme for theme in top_level}
         for theme in top_level:
@@ -370,7 +415,7 @@ class ThemeQuerySet(models.QuerySet):
 
 
 @reversion.register()
-class Theme(models.Model):
+class Theme(RemembersLoadedValues, models.Model):
     name = models.CharField(_("name"), max_length=120)
     slug = models.SlugField(_("slug"), max_length=120, unique=True)
     parent = models.ForeignKey(
@@ -411,6 +456,13 @@ class Theme(models.Model):
     def get_absolute_url(self):
         return reverse("theme_detail", args=[self.slug])
 
+    def named_initiatives(self):
+        """The initiatives counted under this theme's family, after a move to another parent
+        (initiatives/freshness.py asks)."""
+        if not self.has_changed("parent_id"):
+            return []
+        return self.initiatives.values_list("pk", flat=True)
+
     def clean(self):
         if self.parent_id and self.parent.parent_id:
             raise ValidationError({"parent": _("Themes have two levels: pick a top-level theme.")})
@@ -429,6 +481,17 @@ class InitiativeQuerySet(models.QuerySet):
     def published(self):
         """The one definition of what the public may see."""
         return self.filter(status=Initiative.Status.PUBLISHED)
+
+    def is_published_directory(self):
+        """Whether this selects exactly the published initiatives, whatever it annotates,
+        prefetches or orders: then its counts may be read from initiatives/counts.py."""
+        query = self.query
+        return (
+            self.db == "default"
+            and not query.is_sliced
+            and not query.combinator
+            and query.where == Initiative.objects.published().query.where
+        )
 
     def located_in(self, territory):
         return self.filter(commune__path__startswith=territory.path)
@@ -507,8 +570,13 @@ class InitiativeQuerySet(models.QuerySet):
 
         Below the countries (régions, provinces, states) when `territory` is None. Only the
         territories holding some of these initiatives' communes; two queries: the counts
-        grouped on the prefix of the communes' paths, then the territories' names.
+        grouped on the prefix of the communes' paths, then the territories' names. One query
+        for the published directory, from the stored counts (initiatives/counts.py).
         """
+        from . import counts  # which imports this module
+
+        if self.is_published_directory():
+            return counts.children_with_counts(territory)
         path = models.F("commune__path")
         if territory is None:
             located = self.filter(commune__isnull=False)

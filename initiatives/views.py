@@ -8,7 +8,6 @@ import json
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -23,7 +22,7 @@ from django_filters.views import FilterView
 
 from actors.models import Actor, Involvement, group_by_role
 
-from . import freshness
+from . import counts, freshness
 from .contributions import (
     ActorRows,
     CorrectionForm,
@@ -62,8 +61,21 @@ class LenientPaginationMixin:
     number the first (Paginator.get_page), instead of a 404."""
 
     def paginate_queryset(self, queryset, page_size):
-        page = Paginator(queryset, page_size).get_page(self.request.GET.get("page"))
+        paginator = Paginator(queryset, page_size)
+        count = self.stored_count(queryset)
+        if count is not None:
+            paginator.count = count  # instead of counting the rows
+        page = paginator.get_page(self.request.GET.get("page"))
         return page.paginator, page, page.object_list, page.has_other_pages()
+
+    def stored_count(self, queryset):
+        """How many rows the queryset lists, when the stored counts tell (initiatives/counts.py)."""
+        return None
+
+
+class InitiativePaginationMixin(LenientPaginationMixin):
+    def stored_count(self, queryset):
+        return counts.total() if queryset.is_published_directory() else None
 
 
 class HomeView(TemplateView):
@@ -78,10 +90,11 @@ class HomeView(TemplateView):
     @staticmethod
     def directory_figures():
         published = Initiative.objects.published()
-        totals = published.aggregate(
-            initiatives=Count("pk"), territories=Count("commune", distinct=True)
-        )
-        totals["actors"] = Actor.objects.public().count()
+        totals = {
+            "initiatives": counts.total(),
+            "territories": counts.values_counted("commune"),
+            "actors": Actor.objects.public().count(),
+        }
         return {
             "themes": list(Theme.objects.with_counts(published)),
             "regions": published.count_by_subterritory(),
@@ -92,7 +105,7 @@ class HomeView(TemplateView):
         }
 
 
-class InitiativeListView(LenientPaginationMixin, FilterView):
+class InitiativeListView(InitiativePaginationMixin, FilterView):
     """The list: every filter a GET parameter, with facet counts beside the options.
 
     Invalid parameters are reported and ignored (strict = False); a page past the end shows
@@ -287,6 +300,9 @@ class TerritoryDetailView(LenientPaginationMixin, ListView):
             .with_card_data()
             .order_by("name", "pk")
         )
+
+    def stored_count(self, queryset):
+        return counts.count_of("territory", self.territory.path)
 
     def get_context_data(self, **kwargs):
         territory = self.territory

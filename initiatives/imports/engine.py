@@ -666,9 +666,10 @@ class Writer:
         self.touched = {initiative.pk for _row, initiative in everything}
         if self.touched:
             # The new rows were inserted with their search documents: only the others' need
-            # rebuilding at commit. The version is bumped for all.
+            # rebuilding at commit. All are counted.
             freshness.directory_changed(
-                {initiative.pk for _row, initiative in self.updated + self.merged}
+                {initiative.pk for _row, initiative in self.updated + self.merged},
+                inserted={initiative.pk for initiative in created},
             )
 
     def give_search_documents(self, actors):

@@ -188,7 +188,7 @@ class Generator:
                 for actor, role in involvements[initiative.slug]
             )
             ids += [initiative.pk for initiative in created]
-        freshness.directory_changed(ids)
+        freshness.directory_changed(inserted=ids)
         return len(ids)
 
     def create_actors(self, size):

@@ -1,0 +1,195 @@
+"""Facet counts of the published directory, kept up to date by the write path.
+
+Counting every published initiative by stage, theme, territory or actor is a pass over the
+whole directory: half a second a page at 100,000 initiatives. Yet the unfiltered list, the
+map page, the home page and the territory and theme pages all count exactly that, the
+published directory. So its counts are stored, one `FacetCount` row per facet value, and
+those pages read a few rows.
+
+Each published initiative is counted under a set of keys, "facet:value": `all:`, its stage,
+its legal form, each of its themes (`theme:<id>`) and their families (`family:<id of the
+top-level theme>`), its commune (`commune:<id>`) and every territory above it
+(`territory:<path>`), each of its actors (`actor:<id>`). `CountedInitiative` keeps the keys it
+was counted under. After every committed write, freshness.apply_changes() calls
+count_changes() with the initiatives the write named: each is counted again, and only the
+difference between the keys it had and the keys it now has goes into the counts. A rolled back
+write changes nothing, a write counted twice changes nothing the second time, and a deleted or
+unpublished initiative takes its counts back.
+
+`manage.py refresh_directory` counts everything again (rebuild()).
+"""
+
+from collections import Counter
+from functools import reduce
+from operator import or_
+
+from django.db.models import OuterRef, Q, Subquery
+
+from actors.models import Actor, Involvement
+
+from .models import CountedInitiative, FacetCount, Initiative, Territory
+
+# Initiatives counted per round of queries, and facet values read per query.
+BATCH = 2000
+VALUES_PER_QUERY = 500
+
+
+def batched(items, size):
+    """The items in lists of `size` (itertools.batched, from Python 3.12 on)."""
+    items = list(items)
+    return (items[start : start + size] for start in range(0, len(items), size))
+
+
+def keys_of(initiative_ids, using="default"):
+    """{initiative id: the keys it is counted under}, for the published ones among these.
+    Three queries."""
+    keys = {}
+    initiatives = Initiative._base_manager.using(using).filter(
+        pk__in=initiative_ids, status=Initiative.Status.PUBLISHED
+    )
+    for pk, stage, legal_form, commune_id, path in initiatives.values_list(
+        "pk", "stage", "legal_form", "commune_id", "commune__path"
+    ):
+        keys[pk] = {"all:", f"stage:{stage}", f"legal_form:{legal_form}"}
+        if commune_id:
+            keys[pk].add(f"commune:{commune_id}")
+            segments = path.split("/")[:-1]  # a path ends with "/"
+            keys[pk].update(
+                "territory:" + "".join(f"{s}/" for s in segments[:depth])
+                for depth in range(1, len(segments) + 1)
+            )
+    links = Initiative.themes.through._base_manager.using(using).filter(initiative_id__in=keys)
+    for pk, theme_id, parent_id in links.values_list("initiative_id", "theme_id", "theme__parent"):
+        keys[pk].update((f"theme:{theme_id}", f"family:{parent_id or theme_id}"))
+    involvements = Involvement._base_manager.using(using).filter(initiative_id__in=keys)
+    for pk, actor_id in involvements.values_list("initiative_id", "actor_id").distinct():
+        keys[pk].add(f"actor:{actor_id}")
+    return keys
+
+
+def count_changes(initiative_ids, using="default"):
+    """Count these initiatives again, as they are now, into FacetCount.
+
+    Call it inside a transaction that holds the directory version's row lock
+    (freshness.apply_changes does), so that two writes are counted one after the other.
+    """
+    delta = Counter()
+    counted = CountedInitiative._base_manager.using(using)
+    for batch in batched(sorted(set(initiative_ids)), BATCH):
+        before = dict(counted.filter(initiative_id__in=batch).values_list("initiative_id", "keys"))
+        now = keys_of(batch, using)
+        changed = []
+        for pk in batch:
+            old, new = set(before.get(pk, ())), now.get(pk, set())
+            delta.update(new - old)
+            delta.subtract(old - new)
+            if new and new != old:
+                changed.append(CountedInitiative(initiative_id=pk, keys=sorted(new)))
+        counted.bulk_create(
+            changed,
+            update_conflicts=True,
+            unique_fields=["initiative_id"],
+            update_fields=["keys"],
+        )
+        counted.filter(initiative_id__in=[pk for pk in before if pk not in now]).delete()
+    add_to_counts(delta, using)
+
+
+def add_to_counts(delta, using):
+    """Add {key: difference} to the FacetCount rows, creating and deleting rows as needed."""
+    by_facet = {}
+    for key, difference in delta.items():
+        if difference:
+            facet, value = key.split(":", 1)
+            by_facet.setdefault(facet, {})[value] = difference
+    rows = FacetCount._base_manager.using(using)
+    pairs = [(facet, value) for facet, values in by_facet.items() for value in values]
+    existing = {}
+    for batch in batched(pairs, VALUES_PER_QUERY):
+        wanted = {}
+        for facet, value in batch:
+            wanted.setdefault(facet, []).append(value)
+        lookups = reduce(or_, (Q(facet=f, value__in=values) for f, values in wanted.items()))
+        existing.update({(row.facet, row.value): row for row in rows.filter(lookups)})
+    updated, created, emptied = [], [], []
+    for facet, value in pairs:
+        difference = by_facet[facet][value]
+        row = existing.get((facet, value))
+        if row is None:
+            created.append(FacetCount(facet=facet, value=value, count=difference))
+        else:
+            row.count += difference
+            (updated if row.count > 0 else emptied).append(row)
+    rows.bulk_update(updated, ["count"], batch_size=1000)
+    rows.bulk_create(created, batch_size=1000)
+    for batch in batched([row.pk for row in emptied], VALUES_PER_QUERY):
+        rows.filter(pk__in=batch).delete()
+
+
+def rebuild(using="default"):
+    """Count the whole directory again, from nothing (in the caller's transaction)."""
+    FacetCount._base_manager.using(using).all().delete()
+    CountedInitiative._base_manager.using(using).all().delete()
+    count_changes(Initiative.objects.using(using).published().values_list("pk", flat=True), using)
+
+
+def stored(*facets):
+    """{facet: {value: count}} of these facets of the published directory. One query."""
+    by_facet = {facet: {} for facet in facets}
+    for facet, value, count in FacetCount.objects.filter(facet__in=facets).values_list(
+        "facet", "value", "count"
+    ):
+        by_facet[facet][value] = count
+    return by_facet
+
+
+def total():
+    """How many initiatives are published. One query."""
+    return stored("all")["all"].get("", 0)
+
+
+def count_of(facet, value):
+    """How many published initiatives have this facet value. One query."""
+    return (
+        FacetCount.objects.filter(facet=facet, value=value).values_list("count", flat=True).first()
+        or 0
+    )
+
+
+def values_counted(facet):
+    """How many values of a facet some published initiatives have (`commune`: the communes
+    holding some). One query."""
+    return FacetCount.objects.filter(facet=facet).count()
+
+
+def territory_counts(territories):
+    """These territories, each with `count`: its published initiatives, those without any
+    left out. One query."""
+    count = FacetCount.objects.filter(facet="territory", value=OuterRef("path")).values("count")
+    return territories.annotate(count=Subquery(count[:1])).filter(count__gt=0)
+
+
+def most_involved_actors(limit):
+    """[(slug, name, count)] of the `limit` actors in the most published initiatives, most
+    first, then by name. Two queries."""
+    rows = FacetCount.objects.filter(facet="actor").order_by("-count")
+    top = list(rows.values_list("value", "count")[:limit])
+    if len(top) == limit:  # the actors as many as the last one compete with it by name
+        top += rows.filter(count=top[-1][1]).values_list("value", "count")
+    counts = dict(top)
+    actors = Actor.objects.filter(pk__in=[int(pk) for pk in counts])
+    actors = actors.values_list("pk", "slug", "name")
+    return sorted(
+        ((slug, name, counts[str(pk)]) for pk, slug, name in actors),
+        key=lambda row: (-row[2], row[1]),
+    )[:limit]
+
+
+def children_with_counts(territory):
+    """[(territory, count)] one level below `territory` (below the countries when None), from
+    the stored counts, largest count first. One query."""
+    children = Territory.objects.filter(depth=1) if territory is None else territory.children.all()
+    return sorted(
+        ((child, child.count) for child in territory_counts(children)),
+        key=lambda item: (-item[1], item[0].name),
+    )
