@@ -62,7 +62,7 @@ def keys_of(initiative_ids, using="default"):
     for pk, theme_id, parent_id in links.values_list("initiative_id", "theme_id", "theme__parent"):
         keys[pk].update((f"theme:{theme_id}", f"family:{parent_id or theme_id}"))
     involvements = Involvement._base_manager.using(using).filter(initiative_id__in=keys)
-    for pk, actor_id in involvements.values_list("initiative_id", "actor_id").distinct():
+    for pk, actor_id in involvements.values_list("initiative_id", "actor_id").order_by().distinct():
         keys[pk].add(f"actor:{actor_id}")
     return keys
 

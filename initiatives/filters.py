@@ -193,6 +193,10 @@ class InitiativeFilter(django_filters.FilterSet):
         yet. The filters select each initiative once (they filter through subqueries, never
         through a join), so the counts group the filtered rows themselves, read from the
         `initiative_facets` index: no semi-join of the directory with itself.
+
+        When what a facet counts is the whole published directory (no other filter applies to
+        it), its counts are the stored ones (initiatives/counts.py): a read of a few rows,
+        whatever the directory's size.
         """
         self.is_valid()  # fills the form's cleaned_data
         data = self.form.cleaned_data

@@ -93,7 +93,8 @@ class HomeView(TemplateView):
         totals = {
             "initiatives": counts.total(),
             "territories": counts.values_counted("commune"),
-            "actors": Actor.objects.public().count(),
+            # The actors involved in a published initiative, as Actor.objects.public().
+            "actors": counts.values_counted("actor"),
         }
         return {
             "themes": list(Theme.objects.with_counts(published)),
@@ -264,13 +265,13 @@ class TerritoryListView(TemplateView):
 
     def get_context_data(self, **kwargs):
         show_all = "all" in self.request.GET
-        counts = Initiative.objects.published().count_by_subterritory()
+        region_counts = Initiative.objects.published().count_by_subterritory()
         if show_all:
-            count_by_pk = {territory.pk: count for territory, count in counts}
+            count_by_pk = {territory.pk: count for territory, count in region_counts}
             regions = Territory.objects.filter(depth=1).select_related("parent").order_by("name")
-            counts = [(region, count_by_pk.get(region.pk, 0)) for region in regions]
+            region_counts = [(region, count_by_pk.get(region.pk, 0)) for region in regions]
         countries = {}
-        for region, count in counts:
+        for region, count in region_counts:
             countries.setdefault(region.parent_id, []).append((region, count))
         return super().get_context_data(
             countries=[

@@ -85,8 +85,9 @@ def build(size):
 
 
 def test_home(client, data, django_assert_num_queries):
-    # The directory version (the cache key); totals of initiatives and territories, actors;
-    # themes, family counts; région counts, régions; recent initiatives, their themes.
+    # The directory version (the cache key); stored counts: the total, communes, actors;
+    # themes, their stored counts; régions with their stored counts; recent initiatives,
+    # their themes.
     with django_assert_num_queries(9):
         assert client.get(reverse("home")).status_code == 200
     # Until the next write, from the cache.
@@ -95,9 +96,10 @@ def test_home(client, data, django_assert_num_queries):
 
 
 def test_list_without_filters(client, data, django_assert_num_queries):
-    # Count; the directory version (the facets' cache key); facets: themes with direct
-    # counts, family counts, stages with legal forms (one query), région counts, régions,
-    # actors; the evaluation filter's grids and dimensions; the page; its themes.
+    # The stored total; the directory version (the facets' cache key); facets, from the
+    # stored counts: themes, their counts, stages and legal forms, the most involved actors,
+    # their names, régions with their counts; the evaluation filter's grids and dimensions;
+    # the page; its themes.
     with django_assert_num_queries(11):
         response = client.get(reverse("initiative_list"))
     assert response.context["page_obj"].object_list
@@ -134,16 +136,16 @@ def test_initiative_detail(client, data, django_assert_max_num_queries):
 
 
 def test_territory_list(client, data, django_assert_num_queries):
-    # Région counts, régions, countries.
-    with django_assert_num_queries(3):
+    # Régions with their stored counts, countries.
+    with django_assert_num_queries(2):
         assert client.get(reverse("territory_list")).status_code == 200
 
 
 def test_territory_detail(client, data, django_assert_num_queries):
-    # The territory; children counts, children; ancestors; acting networks, their themes;
-    # count of located initiatives, the page, its themes; evaluation: assessments,
-    # observations.
-    with django_assert_num_queries(11):
+    # The territory; children with their stored counts; ancestors; acting networks, their
+    # themes; the stored count of located initiatives, the page, its themes; evaluation:
+    # assessments, observations.
+    with django_assert_num_queries(10):
         response = client.get(reverse("territory_detail", args=["hauts-de-france"]))
     assert response.context["acting"] and response.context["page_obj"].object_list
 
