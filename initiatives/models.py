@@ -457,11 +457,14 @@ class Theme(RemembersLoadedValues, models.Model):
         return reverse("theme_detail", args=[self.slug])
 
     def named_initiatives(self):
-        """The initiatives counted under this theme's family, after a move to another parent
-        (initiatives/freshness.py asks)."""
-        if not self.has_changed("parent_id"):
+        """The initiatives whose search documents hold this theme's name or whose counts
+        follow its family: its own and, for a top-level theme, its sub-themes' (after a
+        rename or a move; initiatives/freshness.py asks)."""
+        if not self.has_changed("name", "parent_id"):
             return []
-        return self.initiatives.values_list("pk", flat=True)
+        return Initiative.objects.filter(Q(themes=self) | Q(themes__parent=self.pk)).values_list(
+            "pk", flat=True
+        )
 
     def clean(self):
         if self.parent_id and self.parent.parent_id:

@@ -1,10 +1,10 @@
 """Full-text search over initiatives.
 
 Every initiative stores a search document (`Initiative.search_document`): its own texts, the
-names of its places (commune and the territories above it, territories of action) and the
-names of its actors, lower-cased and without accents. initiatives/freshness.py rebuilds it
-when a transaction that changed any of these commits; bulk writes call
-`freshness.directory_changed(initiative_ids)`.
+names of its themes and of their parents, of its places (commune and the territories above
+it, territories of action) and of its actors, lower-cased and without accents.
+initiatives/freshness.py rebuilds it when a transaction that changed any of these commits;
+bulk writes call `freshness.directory_changed(initiative_ids)`.
 
 - On PostgreSQL, a stored generated column `search_vector` weighs the name (A), the summary (B)
   and the document (C) with the `french_unaccent` configuration (French stemming after
@@ -175,20 +175,34 @@ DOCUMENT_FIELDS = (
 )
 
 
-def search_document(texts, places, action_territories, actors):
+def search_document(texts, themes, places, action_territories, actors):
     """An initiative's search document: its DOCUMENT_FIELDS' texts, then the names of its
-    places (its commune and the territories above it), of its territories of action and of
-    its actors. The last two are sorted: the same initiative always gets the same document,
-    however its rows were read."""
-    return normalise(" ".join([*texts, *places, *sorted(action_territories), *sorted(actors)]))
+    themes and their parents (each once), of its places (its commune and the territories
+    above it), of its territories of action and of its actors. All but the places are sorted:
+    the same initiative always gets the same document, however its rows were read."""
+    return normalise(
+        " ".join(
+            [*texts, *sorted(set(themes)), *places, *sorted(action_territories), *sorted(actors)]
+        )
+    )
 
 
-def new_search_document(initiative, places, actors):
+def new_search_document(initiative, themes, places, actors):
     """The search document of an initiative about to be inserted in bulk, without territories
     of action yet (imports, generate_directory): the refresh at commit then finds it up to date
-    instead of writing the row again. `actors`: one name per involvement."""
+    instead of writing the row again. `themes`: the names of its themes and their parents;
+    `actors`: one name per involvement."""
     texts = [getattr(initiative, name) for name in DOCUMENT_FIELDS]
-    return search_document(texts, places, [], actors)
+    return search_document(texts, themes, places, [], actors)
+
+
+def theme_names(themes, key="pk"):
+    """{theme's `key` field: [its name, and its parent's name]} of these themes (the Theme
+    model's manager or a queryset of it). One query."""
+    return {
+        value: [name, parent_name] if parent_name else [name]
+        for value, name, parent_name in themes.values_list(key, "name", "parent__name")
+    }
 
 
 def place_names(territories, commune_paths):
@@ -205,7 +219,7 @@ def place_names(territories, commune_paths):
 
 def outdated_search_documents(initiatives):
     """{pk: search document} of these initiatives whose stored document is not what it
-    should be, in four queries however many there are.
+    should be, in five queries however many there are.
 
     Uses only fields and relations, so that a data migration can call it with historical models.
     """
@@ -213,8 +227,14 @@ def outdated_search_documents(initiatives):
     territory_model = initiative_model._meta.get_field("commune").related_model
     involvement_model = initiative_model._meta.get_field("involvements").related_model
     action_territories = initiative_model._meta.get_field("action_territories").remote_field
+    themes = initiative_model._meta.get_field("themes").remote_field
     rows = list(initiatives.values_list("pk", "search_document", "commune__path", *DOCUMENT_FIELDS))
     pks = [row[0] for row in rows]
+    themed = {pk: [] for pk in pks}
+    for pk, name, parent_name in themes.through.objects.filter(initiative__in=pks).values_list(
+        "initiative", "theme__name", "theme__parent__name"
+    ):
+        themed[pk] += [name, parent_name] if parent_name else [name]
     acting_in = {pk: [] for pk in pks}
     for pk, name in action_territories.through.objects.filter(initiative__in=pks).values_list(
         "initiative", "territory__name"
@@ -228,7 +248,9 @@ def outdated_search_documents(initiatives):
     places = place_names(territory_model.objects, {row[2] for row in rows if row[2]})
     documents = {}
     for pk, stored, path, *texts in rows:
-        document = search_document(texts, places.get(path, []), acting_in[pk], acting[pk])
+        document = search_document(
+            texts, themed[pk], places.get(path, []), acting_in[pk], acting[pk]
+        )
         if document != stored:
             documents[pk] = document
     return documents
@@ -236,7 +258,7 @@ def outdated_search_documents(initiatives):
 
 def refresh_search_documents(initiatives, pks):
     """Rebuild the search documents of the initiatives with these pks and store those that
-    changed, by batches of BATCH_SIZE: four queries to read a batch, then one UPDATE when one
+    changed, by batches of BATCH_SIZE: five queries to read a batch, then one UPDATE when one
     document changed, bulk_update's three (in a transaction) when several did. `initiatives`
     is the model's manager. An unchanged document is not written: a rewritten row costs its
     indexes (the search vector's and the trigram one) as much as a new one."""

@@ -88,6 +88,23 @@ class TestOnEveryDatabase:
             region.save()
         assert found("picardie") == ["maison-des-echanges"]
 
+    def test_a_theme_and_its_parent_find_the_initiatives_carrying_it(self, directory):
+        assert found("ressourceries") == ["maison-des-echanges"]
+        # "Économie circulaire & réemploi": fe2i's theme, and the parent of maison's.
+        assert sorted(found("réemploi")) == ["fe2i", "maison-des-echanges"]
+
+    def test_themes_added_and_renamed_are_searched(self, directory, themes, commit):
+        with commit():
+            directory["fe2i"].themes.add(themes["ressourceries"])
+        assert sorted(found("ressourceries")) == ["fe2i", "maison-des-echanges"]
+        circular = themes["circular"]
+        circular.name = "Recyclerie et sobriété"
+        with commit():
+            circular.save()
+        # Renaming a top-level theme reaches the initiatives of its sub-themes too.
+        assert sorted(found("sobriete")) == ["fe2i", "maison-des-echanges"]
+        assert found("reemploi") == []
+
     def test_drafts_are_not_found_by_the_public(self, directory):
         assert found("brouillon") == []
 

@@ -38,7 +38,7 @@ from initiatives.models import (
     Territory,
     Theme,
 )
-from initiatives.search import new_search_document, place_names, words_of
+from initiatives.search import new_search_document, place_names, theme_names, words_of
 
 from . import mapping as read
 from .places import PlaceFinder
@@ -681,11 +681,14 @@ class Writer:
             ).values_list("pk", "path")
         )
         places = place_names(Territory.objects, set(paths.values()))
+        names_of_theme = theme_names(Theme.objects, key="slug")
         for row, initiative in self.created:
             # One name per involvement: write_involvements makes one per role and actor.
             involved = {(role, words_of(name)) for role, name in row.actors}
+            themes = row.values.get("themes") or ()
             initiative.search_document = new_search_document(
                 initiative,
+                [name for slug in themes for name in names_of_theme.get(slug, [])],
                 places.get(paths.get(initiative.commune_id), []),
                 [actors[key].name for _role, key in involved],
             )

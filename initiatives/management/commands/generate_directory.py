@@ -31,7 +31,7 @@ from django.utils.text import slugify
 from actors.models import Actor, Involvement
 from initiatives import freshness
 from initiatives.models import Initiative, Territory, Theme
-from initiatives.search import new_search_document, place_names
+from initiatives.search import new_search_document, place_names, theme_names
 from initiatives.territories import SHIPPED_COG, TerritoryImport, read_cog
 
 BATCH = 5000
@@ -156,6 +156,7 @@ class Generator:
         self.places = place_names(Territory.objects, {commune[3] for commune in communes})
         themes = list(Theme.objects.filter(parent__isnull=False).values_list("pk", flat=True))
         self.themes = themes or list(Theme.objects.values_list("pk", flat=True))
+        self.theme_names = theme_names(Theme.objects)
         self.actor_count = 0
 
     def run(self, count):
@@ -166,11 +167,15 @@ class Generator:
             batch = [
                 self.initiative(number, now) for number in range(start, min(count, start + BATCH))
             ]
-            involvements = {}
+            involvements, themes = {}, {}
             for initiative, commune in batch:
                 involvements[initiative.slug] = self.involvements(big_funders, pool)
+                themes[initiative.slug] = self.rng.sample(
+                    self.themes, k=min(len(self.themes), self.rng.randint(1, 3))
+                )
                 initiative.search_document = new_search_document(
                     initiative,
+                    [name for theme in themes[initiative.slug] for name in self.theme_names[theme]],
                     self.places.get(commune[3], []),
                     [actor.name for actor, _role in involvements[initiative.slug]],
                 )
@@ -178,9 +183,7 @@ class Generator:
             Initiative.themes.through.objects.bulk_create(
                 Initiative.themes.through(initiative_id=initiative.pk, theme_id=theme)
                 for initiative in created
-                for theme in self.rng.sample(
-                    self.themes, k=min(len(self.themes), self.rng.randint(1, 3))
-                )
+                for theme in themes[initiative.slug]
             )
             Involvement.objects.bulk_create(
                 self.involvement(initiative, actor, role)
