@@ -141,10 +141,8 @@ class InitiativeListView(InitiativePaginationMixin, FilterView):
         context.update(
             form=form,
             facets=self.filterset.facets(),
-            sort_choices=[
-                (value, label) for value, label in SORT_CHOICES if value != "relevance" or searching
-            ],
-            current_sort=form.cleaned_data.get("sort") or ("relevance" if searching else "name"),
+            sort_choices=self.sort_choices(searching),
+            current_sort=form.cleaned_data.get("sort") or "",
             ignored_filters=[form[name] for name in form.errors],
             # e.g. territory[]=x: said, so that a mistyped link does not pass for no filter.
             unknown_parameters=sorted(
@@ -157,6 +155,17 @@ class InitiativeListView(InitiativePaginationMixin, FilterView):
             and is_curator(self.request.user),
         )
         return context
+
+    @staticmethod
+    def sort_choices(searching):
+        """The sort menu. Its first option, the default order, sends no value: relevance
+        when there are words to search, the name otherwise. So a visitor who types words
+        after the list was shown by name gets them by relevance, unless they chose an order."""
+        labels = dict(SORT_CHOICES)
+        by_date = [("newest", labels["newest"]), ("oldest", labels["oldest"])]
+        if searching:
+            return [("", labels["relevance"]), ("name", labels["name"]), *by_date]
+        return [("", labels["name"]), *by_date]
 
 
 class ThemeDetailView(InitiativeListView):

@@ -40,6 +40,25 @@ def test_the_home_page_shows_themes_regions_recent_initiatives_and_totals(client
 # The list
 
 
+def test_words_typed_after_the_default_order_are_ranked_by_relevance(client, make_initiative):
+    # The sort menu's default option sends an empty sort, not "name": the form submitted
+    # with new words orders them by relevance, and an order the visitor chose is kept.
+    make_initiative("Atelier du quartier", summary="Une recyclerie de quartier.")
+    make_initiative("Recyclerie pour tous", summary="Des objets réparés.")
+    page = client.get(reverse("initiative_list"))
+    assert page.context["sort_choices"][0] == ("", "nom")
+    assert page.context["current_sort"] == ""
+    searched = client.get(reverse("initiative_list"), {"q": "recyclerie", "sort": ""})
+    assert card_names(searched) == ["Recyclerie pour tous", "Atelier du quartier"]
+    assert [label for _value, label in searched.context["sort_choices"]][:2] == [
+        "pertinence",
+        "nom",
+    ]
+    by_name = client.get(reverse("initiative_list"), {"q": "recyclerie", "sort": "name"})
+    assert card_names(by_name) == ["Atelier du quartier", "Recyclerie pour tous"]
+    assert by_name.context["current_sort"] == "name"
+
+
 def test_the_list_shows_published_initiatives_only(client, directory):
     response = client.get(reverse("initiative_list"))
     assert response.status_code == 200

@@ -160,12 +160,14 @@ def bulk_path(size, actor, theme):
     reason="SQLite splits a bulk_create in batches of 999 parameters",
 )
 def test_a_bulk_path_runs_as_many_queries_for_2000_rows_as_for_100(directory, themes, commit):
-    # The refresh rebuilds search documents by batches of 5,000 (initiatives/search.py):
-    # constant up to there, one batch of five queries more per 5,000 rows after.
+    # The refresh rebuilds search documents by batches of 5,000 (initiatives/search.py) and
+    # counts facets by batches of 2,000 (initiatives/counts.py): constant up to there, a
+    # batch of queries more per batch of rows after. The first run also creates the count of
+    # a stage no initiative had yet (one INSERT the second run does not need).
     counts = {}
     for size in (100, 2000):
         with CaptureQueriesContext(connection) as queries, commit():
             bulk_path(size, directory["godin"], themes["circular"])
         counts[size] = len(queries)
-    assert counts[2000] == counts[100]
+    assert counts[2000] == counts[100] - 1
     assert Initiative.objects.search("atelier").count() == 2100
