@@ -1,5 +1,6 @@
 import datetime
 import difflib
+import hashlib
 import math
 import secrets
 import time
@@ -557,6 +558,16 @@ class InitiativeQuerySet(models.QuerySet):
     def search(self, text, typos=None):
         """Initiatives matching a visitor's words, best first (see initiatives/search.py)."""
         return search.search(self, text, typos)
+
+    def suggested_search(self, text):
+        """Words close to the text's that these initiatives hold, when a search for it found
+        nothing, or None. On SQLite only: PostgreSQL's search finds similar words itself. The
+        vocabulary is read once per version of the directory."""
+        if connections[self.db].vendor == "postgresql":
+            return None
+        scope = hashlib.sha256(str(self.query).encode()).hexdigest()
+        words = freshness.cached(f"vocabulary:{scope}", lambda: search.vocabulary(self))
+        return search.suggested_search(text, words)
 
     def with_card_data(self):
         """What an initiative card shows: the commune and the themes (one more query)."""

@@ -11,9 +11,11 @@ bulk writes call `freshness.directory_changed(initiative_ids)`.
   unaccent), behind a GIN index; words are read as a web search (`"quoted phrase"`, `-not`,
   `or`) and ranked; a trigram word similarity on the document catches typos.
 - On SQLite, every word of the query must appear in the document: accent- and
-  case-insensitive, without stemming.
+  case-insensitive, without stemming. When nothing matches, suggested_search() offers the
+  closest words of the directory's vocabulary ("Vouliez-vous dire …").
 """
 
+import difflib
 import re
 import unicodedata
 
@@ -139,6 +141,28 @@ def typos_wanted(initiatives, text):
         and not WEB_SEARCH_OPERATORS.search(text)
         and not initiatives.filter(search_vector=text_query(text)).exists()
     )
+
+
+def vocabulary(initiatives):
+    """The words of these initiatives' search documents that a typo could be taken for."""
+    words = set()
+    for document in initiatives.values_list("search_document", flat=True).iterator():
+        words.update(word for word in re.findall(r"\w+", document) if len(word) >= MIN_TYPO_LENGTH)
+    return words
+
+
+def suggested_search(text, words):
+    """The text with each word unknown to `words` (a vocabulary) replaced by the closest
+    known one, e.g. "ressourcrie" -> "ressourcerie"; None when no word could be replaced."""
+    suggestion, replaced = [], False
+    for word in words_of(text).split():
+        close = () if word in words else difflib.get_close_matches(word, words, n=1, cutoff=0.8)
+        if close:
+            suggestion.append(close[0])
+            replaced = True
+        else:
+            suggestion.append(word)
+    return " ".join(suggestion) if replaced else None
 
 
 def text_query(text):

@@ -143,6 +143,11 @@ class InitiativeListView(InitiativePaginationMixin, FilterView):
             facets=self.filterset.facets(),
             sort_choices=self.sort_choices(searching),
             current_sort=form.cleaned_data.get("sort") or "",
+            suggested_search=(
+                Initiative.objects.published().suggested_search(form.cleaned_data["q"])
+                if searching and not context["paginator"].count
+                else None
+            ),
             ignored_filters=[form[name] for name in form.errors],
             # e.g. territory[]=x: said, so that a mistyped link does not pass for no filter.
             unknown_parameters=sorted(

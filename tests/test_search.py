@@ -16,6 +16,10 @@ postgresql_only = [
 ]
 
 
+def card_slugs(response):
+    return [initiative.slug for initiative in response.context["page_obj"].object_list]
+
+
 def found(text):
     return [initiative.slug for initiative in Initiative.objects.published().search(text)]
 
@@ -104,6 +108,29 @@ class TestOnEveryDatabase:
         # Renaming a top-level theme reaches the initiatives of its sub-themes too.
         assert sorted(found("sobriete")) == ["fe2i", "maison-des-echanges"]
         assert found("reemploi") == []
+
+    def test_a_search_that_finds_nothing_suggests_close_words_on_sqlite(
+        self, client, directory, make_initiative
+    ):
+        # On PostgreSQL, the trigram search finds the typo's initiatives themselves.
+        make_initiative("Projet discret", status=Initiative.Status.DRAFT, summary="Zanzibar")
+        if connection.vendor == "postgresql":
+            response = client.get(reverse("initiative_list"), {"q": "ressourcrie"})
+            assert card_slugs(response) == ["maison-des-echanges"]
+            assert response.context["suggested_search"] is None
+            return
+        response = client.get(reverse("initiative_list"), {"q": "ressourcrie bruay", "stage": ""})
+        assert card_slugs(response) == []
+        assert response.context["suggested_search"] == "ressourceries bruay"
+        page = response.content.decode()
+        assert 'Vouliez-vous dire <a href="?q=ressourceries+bruay&amp;stage=">' in page
+        assert card_slugs(client.get(reverse("initiative_list"), {"q": "ressourceries bruay"})) == [
+            "maison-des-echanges"
+        ]
+        # Only the published directory's words are offered; nothing close, nothing offered.
+        zanzibar = client.get(reverse("initiative_list"), {"q": "zanzibarr"})
+        assert zanzibar.context["suggested_search"] is None
+        assert "Vouliez-vous dire" not in zanzibar.content.decode()
 
     def test_drafts_are_not_found_by_the_public(self, directory):
         assert found("brouillon") == []
