@@ -275,6 +275,10 @@ CONTRIBUTION_MIN_SECONDS = env_int("CONTRIBUTION_MIN_SECONDS", 5)
 CONTRIBUTOR_DATA_RETENTION_DAYS = env_int("CONTRIBUTOR_DATA_RETENTION_DAYS", 365)
 NOTIFY_CURATORS = env_bool("NOTIFY_CURATORS", True)
 
+# The countries listed first, in this order, on the territories and home pages (ISO codes,
+# as Territory.country); the others follow by name.
+COUNTRY_ORDER = env_list("COUNTRY_ORDER", "FR,CA")
+
 # E-mail: printed on the console in development, sent over SMTP in production.
 if DEBUG and "EMAIL_HOST" not in os.environ:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"

@@ -24,6 +24,7 @@ from functools import reduce
 from operator import or_
 
 from django.db.models import OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from actors.models import Actor, Involvement
 
@@ -162,11 +163,16 @@ def values_counted(facet):
     return FacetCount.objects.filter(facet=facet).count()
 
 
+def with_counts(territories):
+    """These territories, each with `count`: its published initiatives."""
+    count = FacetCount.objects.filter(facet="territory", value=OuterRef("path")).values("count")
+    return territories.annotate(count=Coalesce(Subquery(count[:1]), 0))
+
+
 def territory_counts(territories):
     """These territories, each with `count`: its published initiatives, those without any
     left out. One query."""
-    count = FacetCount.objects.filter(facet="territory", value=OuterRef("path")).values("count")
-    return territories.annotate(count=Subquery(count[:1])).filter(count__gt=0)
+    return with_counts(territories).filter(count__gt=0)
 
 
 def most_involved_actors(limit):

@@ -193,6 +193,28 @@ class TerritoryQuerySet(models.QuerySet):
         """The territory's ancestors and itself, from the root down."""
         return self.filter(path__in=territory.ancestor_paths()).order_by("depth")
 
+    def countries(self):
+        """The countries, those of settings.COUNTRY_ORDER first in its order, then by name."""
+        first = [
+            models.When(country=code, then=models.Value(position))
+            for position, code in enumerate(settings.COUNTRY_ORDER)
+        ]
+        return self.filter(depth=0).order_by(
+            models.Case(*first, default=models.Value(len(first))), "name"
+        )
+
+    def grouped_by_country(self, region_counts, every_country=False):
+        """[(country, [(region, count)])] for [(region, count)] one level below the
+        countries, in the order of countries(): the countries holding some of these régions,
+        or all of them. One query."""
+        by_country = {}
+        for region, count in region_counts:
+            by_country.setdefault(region.parent_id, []).append((region, count))
+        countries = self.countries()
+        if not every_country:
+            countries = countries.filter(pk__in=by_country)
+        return [(country, by_country.get(country.pk, [])) for country in countries]
+
 
 class TerritoryKind(models.TextChoices):
     COUNTRY = "country", _("country")

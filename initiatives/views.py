@@ -48,6 +48,8 @@ PAGE_SIZE = 24
 RECENT_COUNT = 6
 # Suggestions the proposal form's autocompletes offer at once.
 SUGGESTIONS = 10
+# Territories found by the territories page's search.
+TERRITORY_RESULTS = 50
 # Networks acting in a territory are listed, not paginated: a national network acts in every
 # département, so the list is capped.
 ACTING_LIMIT = 50
@@ -98,7 +100,7 @@ class HomeView(TemplateView):
         }
         return {
             "themes": list(Theme.objects.with_counts(published)),
-            "regions": published.count_by_subterritory(),
+            "countries": Territory.objects.grouped_by_country(published.count_by_subterritory()),
             "recent": list(
                 published.with_card_data().order_by("-published_at", "name")[:RECENT_COUNT]
             ),
@@ -284,15 +286,18 @@ class TerritoryListView(TemplateView):
             count_by_pk = {territory.pk: count for territory, count in region_counts}
             regions = Territory.objects.filter(depth=1).select_related("parent").order_by("name")
             region_counts = [(region, count_by_pk.get(region.pk, 0)) for region in regions]
-        countries = {}
-        for region, count in region_counts:
-            countries.setdefault(region.parent_id, []).append((region, count))
+        query = self.request.GET.get("q", "").strip()[:100]
         return super().get_context_data(
-            countries=[
-                (country, countries.get(country.pk, []))
-                for country in Territory.objects.filter(depth=0).order_by("name")
-            ],
+            countries=Territory.objects.grouped_by_country(region_counts, every_country=True),
             show_all=show_all,
+            query=query,
+            found=(
+                counts.with_counts(
+                    Territory.objects.named_like(query).select_related("parent")
+                ).order_by("depth", "name")[:TERRITORY_RESULTS]
+                if query
+                else None
+            ),
             **kwargs,
         )
 

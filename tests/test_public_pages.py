@@ -7,11 +7,13 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse, reverse_lazy
 from django.utils import translation
+from django.utils.text import slugify
 
 from actors import views as actor_views
 from actors.models import ActorContact, Involvement
 from initiatives import filters
 from initiatives.models import Initiative, Territory
+from tests.conftest import make_territory
 
 
 def text_of(response):
@@ -360,6 +362,68 @@ def test_the_territory_list_can_show_every_region(client, directory, territories
     )
     assert "Bretagne" not in text_of(client.get(reverse("territory_list")))
     assert "Bretagne" in text_of(client.get(reverse("territory_list"), {"all": 1}))
+
+
+def world(territories, make_initiative):
+    """Brazil, Canada and Belgium besides France, each with a region holding an initiative."""
+    regions = {}
+    for code, country, region in [
+        ("BR", "Brésil", "Rio Grande do Sul"),
+        ("CA", "Canada", "Québec"),
+        ("BE", "Belgique", "Wallonie"),
+    ]:
+        country = make_territory(
+            slugify(country), country, Territory.Kind.COUNTRY, code=code, country=code
+        )
+        regions[code] = make_territory(
+            slugify(region), region, Territory.Kind.REGION, country, country=code
+        )
+        make_initiative(f"Initiative {region}", commune=regions[code])
+    return regions
+
+
+def test_countries_come_france_then_canada_then_the_others_by_name(
+    client, directory, territories, make_initiative
+):
+    world(territories, make_initiative)
+    response = client.get(reverse("territory_list"))
+    assert [country.name for country, _regions in response.context["countries"]] == [
+        "France",
+        "Canada",
+        "Belgique",
+        "Brésil",
+    ]
+    page = text_of(response)
+    assert page.index("Hauts-de-France") < page.index("Québec") < page.index("Wallonie")
+
+
+def test_the_home_page_lists_the_regions_under_their_country(
+    client, directory, territories, make_initiative
+):
+    world(territories, make_initiative)
+    countries = client.get(reverse("home")).context["countries"]
+    assert [
+        (country.name, sorted(region.name for region, _count in regions))
+        for country, regions in countries
+    ] == [
+        ("France", ["Grand Est", "Hauts-de-France"]),
+        ("Canada", ["Québec"]),
+        ("Belgique", ["Wallonie"]),
+        ("Brésil", ["Rio Grande do Sul"]),
+    ]
+
+
+def test_the_territory_search_finds_names_and_codes_with_their_counts(client, directory):
+    response = client.get(reverse("territory_list"), {"q": "bruay la"})
+    assert [(t.name, t.count) for t in response.context["found"]] == [("Bruay-la-Buissière", 1)]
+    page = text_of(response)
+    assert "1 territoire nommé « bruay la »" in page
+    assert "commune 62178, Pas-de-Calais" in page
+    by_code = client.get(reverse("territory_list"), {"q": "57"}).context["found"]
+    assert [t.name for t in by_code] == ["Moselle", "Florange"]
+    nothing = client.get(reverse("territory_list"), {"q": "zzz"})
+    assert list(nothing.context["found"]) == []
+    assert "Aucun territoire" in text_of(nothing)
 
 
 def test_a_territory_page_has_a_breadcrumb_children_and_its_initiatives(client, directory):

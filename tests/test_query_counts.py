@@ -86,9 +86,9 @@ def build(size):
 
 def test_home(client, data, django_assert_num_queries):
     # The directory version (the cache key); stored counts: the total, communes, actors;
-    # themes, their stored counts; régions with their stored counts; recent initiatives,
-    # their themes.
-    with django_assert_num_queries(9):
+    # themes, their stored counts; régions with their stored counts, their countries;
+    # recent initiatives, their themes.
+    with django_assert_num_queries(10):
         assert client.get(reverse("home")).status_code == 200
     # Until the next write, from the cache.
     with django_assert_num_queries(1):
