@@ -86,10 +86,10 @@ class InitiativeFilter(django_filters.FilterSet):
         field_name="year_started", lookup_expr="lte", label=_("Started until"), **YEAR_BOUNDS
     )
     located = django_filters.ChoiceFilter(
-        choices=[("true", _("known")), ("false", _("unknown"))],
+        choices=[("true", _("placed on the map")), ("false", _("without a position"))],
         method="filter_located",
-        label=_("Position on the map"),
-        empty_label=_("any"),
+        label=_("On the map"),
+        empty_label=_("all, placed or not"),
     )
     sort = django_filters.ChoiceFilter(
         choices=SORT_CHOICES, method="filter_sort", label=_("Sort by"), empty_label=None
