@@ -228,5 +228,5 @@ def test_choosing_english_in_the_language_switch_turns_the_site_english(client, 
 @pytest.mark.django_db
 def test_the_english_site_keeps_the_french_terms_of_art_with_a_gloss(client, directory):
     page = client.get("/en/initiatives/").content.decode()
-    assert "porteur (carrier)" in page
+    assert "Porteur (carrier)" in page
     assert "Apply the filters" in page
