@@ -94,8 +94,31 @@ def test_the_filters_work_without_javascript(browser, live_server, demo):
     context.close()
 
 
-def test_on_a_phone_the_filters_collapse_and_nothing_overflows(browser, live_server, demo):
-    context = browser.new_context(viewport={"width": 375, "height": 740}, locale="fr-FR")
+# One page of each type, the filter panels opened where there are some.
+PHONE_PAGES = [
+    ("/", None),
+    ("/initiatives/", "#filter-panel > summary"),
+    ("/initiatives/?q=ressourcrie", None),
+    ("/initiatives/maison-des-echanges/", None),
+    ("/carte/", "#filter-panel > summary"),
+    ("/territoires/", None),
+    ("/territoires/?q=bru", None),
+    ("/territoires/hauts-de-france/", None),
+    ("/themes/", None),
+    ("/themes/ressourceries/", None),
+    ("/acteurs/", None),
+    ("/acteurs/fondation-macif/", None),
+    ("/evaluation/", None),
+    ("/comparer/?i=maison-des-echanges&i=fe2i&i=reseau-envie", None),
+    ("/proposer/", None),
+    ("/confidentialite/", None),
+    ("/page-qui-nexiste-pas/", None),
+]
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_no_page_is_wider_than_the_screen(browser, live_server, demo, width):
+    context = browser.new_context(viewport={"width": width, "height": 800}, locale="fr-FR")
     page = context.new_page()
     page.route(
         "**/*",
@@ -103,9 +126,28 @@ def test_on_a_phone_the_filters_collapse_and_nothing_overflows(browser, live_ser
             route.continue_() if route.request.url.startswith(live_server.url) else route.abort()
         ),
     )
-    for path in ["/", "/initiatives/", "/initiatives/maison-des-echanges/", "/acteurs/"]:
+    too_wide = []
+    for path, panel in PHONE_PAGES:
         page.goto(live_server.url + path)
-        assert page.evaluate("document.documentElement.scrollWidth") <= 375, path
+        if panel and page.locator(panel).is_visible():
+            page.locator(panel).click()
+        page.wait_for_load_state("networkidle")
+        document_width = page.evaluate("document.documentElement.scrollWidth")
+        if document_width > width:
+            too_wide.append((path, document_width))
+    assert too_wide == [], too_wide
+    context.close()
+
+
+def test_on_a_phone_the_filters_collapse(browser, live_server, demo):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="fr-FR")
+    page = context.new_page()
+    page.route(
+        "**/*",
+        lambda route: (
+            route.continue_() if route.request.url.startswith(live_server.url) else route.abort()
+        ),
+    )
     page.goto(live_server.url + "/initiatives/")
     expect(page.locator("#filter-q")).to_be_hidden()
     page.locator("#filter-panel > summary").click()
