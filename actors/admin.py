@@ -36,7 +36,17 @@ class ActorAdmin(GuardedEditAdmin):
     autocomplete_fields = ["territory"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [ActorContactInline, InvolvementInline]
-    fields = ["name", "slug", "kind", "sector", "territory", "website", "description"]
+    fields = [
+        "name",
+        "slug",
+        "kind",
+        "sector",
+        "territory",
+        "website",
+        "description",
+        "image",
+        "image_alt",
+    ]
 
 
 @admin.register(Involvement)

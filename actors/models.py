@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from initiatives.images import WithImage
 from initiatives.models import (
     Initiative,
     RemembersLoadedValues,
@@ -57,7 +58,7 @@ class ActorQuerySet(models.QuerySet):
 
 
 @reversion.register(follow=["contact"])
-class Actor(ValidatedOnce, RemembersLoadedValues, models.Model):
+class Actor(ValidatedOnce, RemembersLoadedValues, WithImage):
     Kind = ActorKind
     Sector = Sector
 

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
@@ -39,6 +40,10 @@ urlpatterns = [
         prefix_default_language=False,
     ),
 ]
+
+if settings.DEBUG:
+    # `make run`: uploaded images from MEDIA_ROOT (in production, nginx or object storage).
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 if settings.BENCHMARK:
     urlpatterns.append(path("bench/floor", views.floor))

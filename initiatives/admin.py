@@ -251,6 +251,7 @@ class InitiativeAdmin(TerritoryScopedAdmin, GuardedEditAdmin):
                 ]
             },
         ),
+        (_("Photo or logo"), {"fields": ["image", "image_alt"]}),
         (
             _("Place"),
             {"fields": ["address", "commune", "latitude", "longitude", "action_territories"]},

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import freshness, search
+from .images import WithImage
 from .links import website_key
 
 # A point this far outside its département's outline (in degrees, about 5 km) is flagged.
@@ -822,7 +823,7 @@ class LegalForm(models.TextChoices):
     follow=["involvements", "source_identifiers", "contact"],
     exclude=["search_document", "search_vector"],
 )
-class Initiative(ValidatedOnce, models.Model):
+class Initiative(ValidatedOnce, WithImage):
     Status = InitiativeStatus
     Stage = Stage
     LegalForm = LegalForm
@@ -984,6 +985,7 @@ class Initiative(ValidatedOnce, models.Model):
         return reverse("initiative_detail", args=[self.slug])
 
     def clean(self):
+        super().clean()
         if (self.latitude is None) != (self.longitude is None):
             raise ValidationError(_("Give both latitude and longitude, or neither."))
         if self.pk and self.replicated_from_id == self.pk:
