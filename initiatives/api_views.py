@@ -19,10 +19,10 @@ from django_ratelimit.core import is_ratelimited
 
 from config.middleware import client_ip
 
-from . import exports, openapi
+from . import exports, freshness, openapi
 from .filters import InitiativeFilter
 from .map import error_messages, etag_for
-from .models import DirectoryVersion, Initiative, Theme
+from .models import Initiative, Theme
 
 # Shared caches may keep an answer this long; after that they revalidate with the ETag.
 CACHE_SECONDS = 60
@@ -45,7 +45,7 @@ def directory_response(request, respond):
     makes; one primary-key lookup decides (DirectoryVersion). Either way with the data's
     licence in a Link header."""
     # No Last-Modified: the version says whether anything changed, not when.
-    etag = etag_for(DirectoryVersion.current(), request.get_full_path())
+    etag = etag_for(freshness.current_version(), request.get_full_path())
     response = get_conditional_response(request, etag=etag)
     if response is None:
         response = respond()

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core.signals import request_finished, request_started
 from django.db.models.signals import pre_save
 from django.utils.translation import gettext_lazy as _
 
@@ -11,6 +12,8 @@ class InitiativesConfig(AppConfig):
         from . import freshness, history
         from .models import Initiative, Territory, Theme
 
+        request_started.connect(freshness.start_request, dispatch_uid="version_per_request")
+        request_finished.connect(freshness.end_request, dispatch_uid="version_per_request")
         freshness.watch(Initiative, lambda initiative: [initiative.pk])
         freshness.watch(Territory, Territory.named_initiatives)
         freshness.watch(Theme, Theme.named_initiatives)

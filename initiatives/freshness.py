@@ -26,6 +26,7 @@ raw flag, do fire then: their work merges into the same single refresh.)
 """
 
 import logging
+from contextvars import ContextVar
 
 import reversion
 from django.core.cache import cache
@@ -46,6 +47,10 @@ WATCHED = {}
 # Cached results are keyed on the directory version, so a write makes them unused at once:
 # this only bounds how long the unused ones take room.
 CACHE_SECONDS = 3600
+# The directory version as read during the current request ({"number": n} once read), so that
+# the page cache, the cached figures and the map's ETag read it once per request. None
+# outside a request (commands, shells): every read goes to the database.
+request_version = ContextVar("request_version", default=None)
 
 
 def directory_changed(initiative_ids=(), using="default", inserted=()):
@@ -85,6 +90,8 @@ def apply_changes(using):
             # after the other, each from what the one before left.
             DirectoryVersion.bump(using)
             counts.count_changes(counted, using)
+        if request_version.get() is not None:
+            request_version.get().clear()  # what the request shows next is the new version
     except DatabaseError:
         # The write itself is committed: do not turn it into an error page.
         logger.exception(
@@ -105,9 +112,27 @@ def cached(name, compute):
 
 def cache_key(name):
     """A cache key that no write outlives: `name`, the directory version, the language."""
+    return f"{name}:{current_version()}:{get_language()}"
+
+
+def current_version():
+    """DirectoryVersion.current(), read once per request (request_version)."""
     from .models import DirectoryVersion
 
-    return f"{name}:{DirectoryVersion.current()}:{get_language()}"
+    memo = request_version.get()
+    if memo is None:
+        return DirectoryVersion.current()
+    if "number" not in memo:
+        memo["number"] = DirectoryVersion.current()
+    return memo["number"]
+
+
+def start_request(**kwargs):
+    request_version.set({})
+
+
+def end_request(**kwargs):
+    request_version.set(None)
 
 
 def initiatives_affected_by(instance):

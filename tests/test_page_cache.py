@@ -1,6 +1,8 @@
 """Whole public pages from the cache until the directory changes (DirectoryPageCacheMiddleware)."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 
@@ -22,6 +24,18 @@ def test_a_page_seen_again_runs_no_view_until_a_write(
     with commit():
         directory["maison"].save()
     assert "Maison des partages" in client.get(url).content.decode()
+
+
+@pytest.mark.parametrize(
+    "url", ["/", "/initiatives/", "/carte/", "/api/map/?bbox=-180,-90,180,90&zoom=3"]
+)
+def test_a_page_reads_the_directory_version_once(client, directory, url):
+    # freshness.current_version(): the page cache's key, the cached figures' keys and the
+    # map's ETag share one read per request.
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    reads = [q for q in queries.captured_queries if "initiatives_directoryversion" in q["sql"]]
+    assert len(reads) == 1
 
 
 def test_a_cached_answer_still_revalidates_with_its_etag(client, directory):
