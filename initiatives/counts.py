@@ -23,8 +23,8 @@ from collections import Counter
 from functools import reduce
 from operator import or_
 
-from django.db.models import OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import CharField, OuterRef, Q, Subquery
+from django.db.models.functions import Cast, Coalesce
 
 from actors.models import Actor, Involvement
 
@@ -167,6 +167,17 @@ def with_counts(territories):
     """These territories, each with `count`: its published initiatives."""
     count = FacetCount.objects.filter(facet="territory", value=OuterRef("path")).values("count")
     return territories.annotate(count=Coalesce(Subquery(count[:1]), 0))
+
+
+def theme_counts(themes):
+    """These themes, each with `count` (its published initiatives) and `family_count` (those
+    of the family it heads, for a top-level theme). One query."""
+    key = Cast(OuterRef("pk"), CharField())
+    facet = FacetCount.objects.values("count")
+    return themes.annotate(
+        count=Coalesce(Subquery(facet.filter(facet="theme", value=key)[:1]), 0),
+        family_count=Coalesce(Subquery(facet.filter(facet="family", value=key)[:1]), 0),
+    )
 
 
 def territory_counts(territories):

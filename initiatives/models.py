@@ -400,17 +400,15 @@ class ThemeQuerySet(models.QuerySet):
     def with_counts(self, initiatives):
         """The top-level themes, each with `count` and `subthemes` (each with its `count`).
 
-        A top-level theme counts the initiatives of its whole family, each once. Two queries,
-        which read the stored counts (initiatives/counts.py) for the published directory.
+        A top-level theme counts the initiatives of its whole family, each once. Two queries;
+        one, which reads the stored counts (initiatives/counts.py), for the published
+        directory.
         """
         from . import counts  # which imports this module
 
         if initiatives.is_published_directory():
-            themes = list(self.order_by("position", "name"))
-            stored = counts.stored("theme", "family")
-            for theme in themes:
-                theme.count = stored["theme"].get(str(theme.pk), 0)
-            family_counts = {int(pk): count for pk, count in stored["family"].items()}
+            themes = list(counts.theme_counts(self).order_by("position", "name"))
+            family_counts = {theme.pk: theme.family_count for theme in themes}
         else:
             matching = models.Q(initiatives__in=initiatives.order_by().values("pk"))
             themes = list(

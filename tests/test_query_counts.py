@@ -86,9 +86,9 @@ def build(size):
 
 def test_home(client, data, django_assert_num_queries):
     # The directory version (the cache key); stored counts: the total, communes, actors;
-    # themes, their stored counts; régions with their stored counts, their countries;
+    # themes with their stored counts; régions with their stored counts, their countries;
     # recent initiatives, their themes.
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         assert client.get(reverse("home")).status_code == 200
     # Until the next write, from the cache.
     with django_assert_num_queries(1):
@@ -97,10 +97,10 @@ def test_home(client, data, django_assert_num_queries):
 
 def test_list_without_filters(client, data, django_assert_num_queries):
     # The stored total; the directory version (the facets' cache key); facets, from the
-    # stored counts: themes, their counts, stages and legal forms, the most involved actors,
-    # their names, régions with their counts; the evaluation filter's grids and dimensions;
-    # the page; its themes.
-    with django_assert_num_queries(11):
+    # stored counts: themes with their counts, stages and legal forms, the most involved
+    # actors, their names, régions with their counts; the evaluation filter's grids and
+    # dimensions; the page; its themes.
+    with django_assert_num_queries(10):
         response = client.get(reverse("initiative_list"))
     assert response.context["page_obj"].object_list
     # The same filters again, another page: the facets come from the cache.
@@ -120,7 +120,7 @@ def test_list_with_every_filter_and_its_facets(client, data, django_assert_num_q
 
 def test_list_with_invalid_filters(client, data, django_assert_num_queries):
     # Theme lookup (fails), territory lookup (fails), then as without filters.
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):
         response = client.get(reverse("initiative_list"), {"theme": "nope", "territory": "x"})
     assert response.status_code == 200
 
@@ -151,15 +151,15 @@ def test_territory_detail(client, data, django_assert_num_queries):
 
 
 def test_theme_list(client, data, django_assert_num_queries):
-    # Themes with direct counts, family counts.
-    with django_assert_num_queries(2):
+    # Themes with their stored counts.
+    with django_assert_num_queries(1):
         assert client.get(reverse("theme_list")).status_code == 200
 
 
 def test_theme_detail(client, data, django_assert_num_queries):
-    # The theme; the form's theme lookup; then as the list without filters (11); evaluation:
+    # The theme; the form's theme lookup; then as the list without filters (10); evaluation:
     # assessments.
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(13):
         response = client.get(reverse("theme_detail", args=["economie-circulaire-reemploi"]))
     assert response.context["page_obj"].object_list
 
