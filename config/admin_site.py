@@ -1,10 +1,12 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views import autocomplete
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.core.exceptions import ValidationError
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 
@@ -20,9 +22,15 @@ class AutocompleteJsonView(autocomplete.AutocompleteJsonView):
 
 
 class EssaimAdminSite(admin.AdminSite):
-    site_header = _("Essaim — curators' administration")
-    site_title = _("Essaim administration")
     index_title = _("Directory content")
+
+    @property
+    def site_header(self):
+        return format_lazy(_("{name} — curators' administration"), name=settings.SITE_NAME)
+
+    @property
+    def site_title(self):
+        return format_lazy(_("{name} administration"), name=settings.SITE_NAME)
 
     def autocomplete_view(self, request):
         return AutocompleteJsonView.as_view(admin_site=self)(request)

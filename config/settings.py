@@ -92,6 +92,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "config.site.site",
             ],
         },
     },
@@ -252,6 +253,18 @@ EMBED_FRAME_ANCESTORS = env_list("EMBED_FRAME_ANCESTORS", "*")
 # How long browsers and shared caches may keep a public page (config/middleware.py).
 PUBLIC_CACHE_SECONDS = env_int("PUBLIC_CACHE_SECONDS", 60)
 
+# The instance's identity: a network runs Essaim under its own name (config/site.py).
+SITE_NAME = os.environ.get("SITE_NAME", "Essaim")
+# A logo served by this site (img-src is 'self'), e.g. /media/logo.svg, and its text.
+SITE_LOGO_URL = os.environ.get("SITE_LOGO_URL", "")
+SITE_LOGO_ALT = os.environ.get("SITE_LOGO_ALT", SITE_NAME)
+# The colour of links and buttons, and of their hover state (CSS colours).
+SITE_COLOUR = os.environ.get("SITE_COLOUR", "")
+SITE_COLOUR_DARK = os.environ.get("SITE_COLOUR_DARK", SITE_COLOUR)
+# The home page's introduction (the default one when empty) and the contact address.
+SITE_INTRODUCTION = os.environ.get("SITE_INTRODUCTION", "")
+SITE_CONTACT_EMAIL = os.environ.get("SITE_CONTACT_EMAIL", "")
+
 # The licence of the open data the API and the downloads publish (initiatives/exports.py),
 # stated in every export; the Open Database License by default, like OpenStreetMap's.
 DATA_LICENCE_NAME = os.environ.get("DATA_LICENCE_NAME", "ODbL 1.0")
@@ -259,7 +272,7 @@ DATA_LICENCE_URL = os.environ.get(
     "DATA_LICENCE_URL", "https://opendatacommons.org/licenses/odbl/1-0/"
 )
 # Who publishes the data, as exports name their source.
-DATA_SOURCE_NAME = os.environ.get("DATA_SOURCE_NAME", "Essaim")
+DATA_SOURCE_NAME = os.environ.get("DATA_SOURCE_NAME", SITE_NAME)
 # Whole-file exports per visitor's address (django-ratelimit's "N/s|m|h|d"), counted in the
 # cache: Redis when REDIS_URL is set, shared by the app servers. Empty: no limit. The limit
 # fails open: while Redis is unreachable, nothing is counted and every request is served.
@@ -289,7 +302,7 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Essaim <essaim@localhost>")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", f"{SITE_NAME} <essaim@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Published initiatives not updated for this long are flagged for curators to review.

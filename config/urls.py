@@ -8,7 +8,7 @@ from django.urls import include, path
 from actors.sitemaps import ActorSitemap
 from initiatives import sitemaps
 
-from . import views
+from . import site, views
 
 SITEMAPS = {
     "pages": sitemaps.PageSitemap,
@@ -24,6 +24,7 @@ urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     # An index of one sitemap per kind of page, each split in pages of 50,000 addresses.
+    path("site.css", site.stylesheet, name="site_stylesheet"),
     path("sitemap.xml", sitemap_views.index, {"sitemaps": SITEMAPS}, name="sitemap_index"),
     path(
         "sitemap-<section>.xml",

@@ -23,6 +23,7 @@ from .models import (
     Correction,
     Initiative,
     InitiativeContact,
+    LegalNotice,
     Proposal,
     SourceIdentifier,
     TerritorialCurator,
@@ -585,3 +586,15 @@ class TerritorialCuratorAdmin(SiteAdminMixin, admin.ModelAdmin):
         return request.user.is_superuser
 
     has_change_permission = has_delete_permission = has_view_permission
+
+
+@admin.register(LegalNotice)
+class LegalNoticeAdmin(admin.ModelAdmin):
+    """The one legal notice: changed, never added twice nor deleted (superusers, or a staff
+    member given the permission)."""
+
+    def has_add_permission(self, request):
+        return not LegalNotice.objects.exists() and super().has_add_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -192,8 +192,8 @@ class ProposalForm(HumanChecks, forms.ModelForm):
     contributor_email = forms.EmailField(label=gettext_lazy("Your e-mail"), max_length=254)
     consent = forms.BooleanField(
         label=gettext_lazy(
-            "I agree that Essaim keeps my name and e-mail to moderate this proposal and to tell "
-            "me what becomes of it."
+            "I agree that this directory keeps my name and e-mail to moderate this proposal and to "
+            "tell me what becomes of it."
         ),
     )
     point_checked = forms.BooleanField(label=gettext_lazy("The point is right"), required=False)

@@ -54,7 +54,7 @@ ROLE_COLUMNS = {
 # The columns of the CSV and XLSX files and the properties of the GeoJSON features, with what
 # they hold: the XLSX "About" sheet, the /api/ page and the OpenAPI description show these.
 COLUMNS = {
-    "id": gettext_lazy("Identifier in Essaim, the end of the initiative's address."),
+    "id": gettext_lazy("Identifier in the directory, the end of the initiative's address."),
     "name": gettext_lazy("Name."),
     "url": gettext_lazy("The initiative's page."),
     "summary": gettext_lazy("Summary, 280 characters at most."),
@@ -88,7 +88,7 @@ COLUMNS = {
     "support_partners": gettext_lazy("Partenaires de soutien, separated by semicolons."),
     "takers": gettext_lazy("Preneurs, separated by semicolons."),
     "website": gettext_lazy("Website."),
-    "updated_at": gettext_lazy("Last update in Essaim, ISO 8601."),
+    "updated_at": gettext_lazy("Last update in the directory, ISO 8601."),
 }
 RECORD_FIELDS = [
     "pk", "slug", "name", "summary", "description", "how_it_works", "obstacles", "enablers",

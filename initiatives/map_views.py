@@ -9,7 +9,6 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
@@ -19,7 +18,9 @@ from . import map as map_data
 from .api_views import bad_request, directory_response, filtered_initiatives, json_response
 from .models import Territory, Theme
 
-EMBED_TITLE = gettext_lazy("Map of social innovation initiatives — Essaim")
+
+def embed_title():
+    return _("Map of social innovation initiatives — %(name)s") % {"name": settings.SITE_NAME}
 
 
 @require_safe
@@ -58,7 +59,7 @@ class MapPage(TemplateView):
             "listUrl": reverse("initiative_list"),
             "mapUrl": self.request.build_absolute_uri(reverse("map")),
             "embedUrl": self.request.build_absolute_uri(reverse("map_embed")),
-            "embedTitle": EMBED_TITLE,
+            "embedTitle": embed_title(),
             "params": self.request.GET.urlencode(),
             # A territory in the filters: open the map on its initiatives, or on its centre
             # when none of them has a point.
@@ -130,7 +131,7 @@ class EmbedMapView(MapPage):
 
 def embed_code(embed_url):
     return (
-        f'<iframe src="{html.escape(embed_url)}" title="{html.escape(str(EMBED_TITLE))}" '
+        f'<iframe src="{html.escape(embed_url)}" title="{html.escape(embed_title())}" '
         'width="100%" height="480" loading="lazy"></iframe>'
     )
 

@@ -136,6 +136,23 @@ class DirectoryVersion(models.Model):
             )
 
 
+class LegalNotice(models.Model):
+    """The legal notice ("mentions légales"): one row, which the instance completes in the
+    admin; a first text comes with the migrations."""
+
+    text = models.TextField(
+        _("text"),
+        help_text=_("Who publishes the site, who is responsible for it, who hosts it."),
+    )
+
+    class Meta:
+        verbose_name = _("legal notice")
+        verbose_name_plural = _("legal notice")
+
+    def __str__(self):
+        return str(self._meta.verbose_name)
+
+
 class FacetCount(models.Model):
     """How many published initiatives have one facet value: a stage, a theme, a territory, an
     actor... (initiatives/counts.py). Kept up to date by the write path, so that counting the

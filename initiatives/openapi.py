@@ -133,7 +133,7 @@ def description(request):
     return {
         "openapi": "3.1.0",
         "info": {
-            "title": _("Essaim open data"),
+            "title": _("%(name)s open data") % {"name": settings.SITE_NAME},
             "version": "1",
             "description": _(
                 "The published initiatives of the directory, under the %(licence)s licence "

@@ -28,4 +28,5 @@ urlpatterns = [
     path("proposer/communes.json", views.commune_suggestions, name="commune_suggestions"),
     path("proposer/acteurs.json", views.actor_suggestions, name="actor_suggestions"),
     path("confidentialite/", views.PrivacyView.as_view(), name="privacy"),
+    path("mentions-legales/", views.LegalNoticeView.as_view(), name="legal_notice"),
 ]

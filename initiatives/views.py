@@ -38,6 +38,7 @@ from .models import (
     COMMUNE_KINDS,
     Correction,
     Initiative,
+    LegalNotice,
     Proposal,
     Territory,
     Theme,
@@ -445,6 +446,13 @@ def actor_suggestions(request):
     return JsonResponse(
         {"results": [{"label": actor.name} for actor in actors.order_by("name")[:SUGGESTIONS]]}
     )
+
+
+class LegalNoticeView(TemplateView):
+    template_name = "legal_notice.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(notice=LegalNotice.objects.first(), **kwargs)
 
 
 class PrivacyView(TemplateView):

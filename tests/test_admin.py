@@ -32,8 +32,13 @@ CONTENT_MODELS = sorted(
 )
 
 
-# Proposals and corrections come from the public forms, never from the admin.
-WITHOUT_ADD_PAGE = {("initiatives", "proposal"), ("initiatives", "correction")}
+# Proposals and corrections come from the public forms, never from the admin; the one legal
+# notice comes with the migrations.
+WITHOUT_ADD_PAGE = {
+    ("initiatives", "proposal"),
+    ("initiatives", "correction"),
+    ("initiatives", "legalnotice"),
+}
 
 
 def admin_urls(app_label, model_name, obj=None):

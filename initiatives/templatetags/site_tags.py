@@ -28,5 +28,17 @@ def language_links(context):
 
 @register.simple_tag
 def data_licence():
-    """The licence the directory's data is published under (settings.DATA_LICENCE_*)."""
-    return {"name": settings.DATA_LICENCE_NAME, "url": settings.DATA_LICENCE_URL}
+    """The licence the directory's data is published under (settings.DATA_LICENCE_*), and
+    the source to cite."""
+    return {
+        "name": settings.DATA_LICENCE_NAME,
+        "url": settings.DATA_LICENCE_URL,
+        "source": settings.DATA_SOURCE_NAME,
+    }
+
+
+@register.simple_tag
+def site_name():
+    """settings.SITE_NAME, for the templates rendered without the context processors (the
+    e-mails, the static error pages)."""
+    return settings.SITE_NAME
