@@ -8,6 +8,7 @@ import json
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Exists, OuterRef
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -21,6 +22,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 from django_filters.views import FilterView
 
 from actors.models import Actor, Involvement, group_by_role
+from evaluation.models import Assessment
 
 from . import counts, freshness
 from .contributions import (
@@ -122,9 +124,13 @@ class InitiativeListView(InitiativePaginationMixin, FilterView):
     template_name = "initiatives/initiative_list.html"
 
     def get_queryset(self):
+        # `evaluated`: whether the card offers "Compare" (evaluation/views.py compares the
+        # published assessments).
+        published = Assessment.objects.published().filter(initiative=OuterRef("pk"))
         return (
             Initiative.objects.listed_for(self.request.user, self.request.GET.get("status"))
             .with_card_data()
+            .annotate(evaluated=Exists(published))
             .order_by("name", "pk")
         )
 

@@ -816,13 +816,17 @@ def test_the_list_page_accepts_the_evaluation_filters(client, directory, grid):
 
 
 def test_the_list_has_compare_boxes_that_send_the_ticked_initiatives_to_the_comparison(
-    client, directory
+    client, directory, grid
 ):
+    # Only on the cards of initiatives with a published assessment: the others have nothing
+    # to compare.
+    assess(directory["maison"], grid, FULL)
     page = client.get(reverse("initiative_list")).content.decode()
     assert re.search(
         r'<input type="checkbox" name="i" value="maison-des-echanges"[^>]*form="compare-form">',
         page,
     )
+    assert 'value="fe2i"' not in page
     form = re.search(r'<form id="compare-form"[^>]*>', page).group(0)
     assert f'action="{reverse("compare_initiatives")}"' in form and 'method="get"' in form
 
