@@ -155,6 +155,29 @@ def test_on_a_phone_the_filters_collapse(browser, live_server, demo):
     context.close()
 
 
+def test_on_a_phone_the_menu_folds_behind_a_button_and_opens(browser, live_server, demo):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="fr-FR")
+    page = context.new_page()
+    page.goto(live_server.url + "/")
+    menu_link = page.locator('.site-nav a[href="/territoires/"]')
+    expect(menu_link).to_be_hidden()
+    # The header is one line: the name and the menu button.
+    assert page.locator(".site-header").bounding_box()["height"] < 80
+    page.get_by_text("Menu", exact=True).focus()
+    page.keyboard.press("Enter")
+    expect(menu_link).to_be_visible()
+    menu_link.click()
+    expect(page).to_have_url(re.compile(r"/territoires/$"))
+    context.close()
+
+
+def test_on_a_wide_screen_the_menu_is_open_without_a_button(page, live_server, demo):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(live_server.url + "/")
+    expect(page.locator('.site-nav a[href="/territoires/"]')).to_be_visible()
+    expect(page.locator(".site-menu > summary")).to_be_hidden()
+
+
 def test_on_a_wide_screen_the_filters_are_open(page, live_server, demo):
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(live_server.url + "/initiatives/")
