@@ -39,6 +39,9 @@ function swap(newDocument) {
   }
   results.replaceWith(document.importNode(newResults, true));
   if (focused && !document.activeElement?.id) document.getElementById(focused)?.focus();
+  const seeResults = document.getElementById("see-results");
+  const newSeeResults = newDocument.getElementById("see-results");
+  if (seeResults && newSeeResults) seeResults.textContent = newSeeResults.textContent;
   const status = document.getElementById("results-status");
   const count = document.getElementById("results-title");
   if (status && count) status.textContent = count.textContent.trim();
@@ -100,6 +103,11 @@ if (form) {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     schedule(0);
+  });
+  // "See the N initiatives": to the results, with the focus, so that the keyboard goes on there.
+  document.getElementById("see-results")?.addEventListener("click", (event) => {
+    event.preventDefault();
+    document.getElementById("results-title")?.focus();
   });
   document.addEventListener("click", (event) => {
     const link = event.target.closest("[data-results] .pagination a");

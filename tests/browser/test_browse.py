@@ -155,6 +155,33 @@ def test_on_a_phone_the_filters_collapse(browser, live_server, demo):
     context.close()
 
 
+def test_on_a_phone_the_count_of_results_stays_in_view_while_filtering(
+    browser, live_server, demo
+):
+    from initiatives.models import Initiative
+
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="fr-FR")
+    page = context.new_page()
+    page.goto(live_server.url + "/initiatives/")
+    see_results = page.locator("#see-results")
+    expect(see_results).to_be_hidden()  # the filters are closed
+    page.locator("#filter-panel > summary").click()
+    total = Initiative.objects.published().count()
+    expect(see_results).to_have_text(f"Voir les {total} initiatives")
+    expect(see_results).to_be_in_viewport()
+    page.get_by_label(re.compile(r"^Ressourceries")).check()
+    expect(page).to_have_url(re.compile(r"theme=ressourceries"))
+    found = Initiative.objects.published().filter(themes__slug="ressourceries").count()
+    expect(see_results).to_have_text(re.compile(rf"^Voir (les )?{found} initiatives?$"))
+    # Further down the filters, still in view; it leads to the results.
+    page.locator("#filter-year_min").scroll_into_view_if_needed()
+    expect(see_results).to_be_in_viewport()
+    see_results.click()
+    expect(page.locator("#results-title")).to_be_focused()
+    expect(page.locator("#results-title")).to_be_in_viewport()
+    context.close()
+
+
 def test_on_a_phone_the_menu_folds_behind_a_button_and_opens(browser, live_server, demo):
     context = browser.new_context(viewport={"width": 360, "height": 740}, locale="fr-FR")
     page = context.new_page()
