@@ -145,5 +145,10 @@ def map_texts():
         # Translators: always two initiatives or more, grouped in one numbered map marker.
         "cluster": _("%(count)s initiatives here: zoom in"),
         "error": _("The map could not load the initiatives."),
+        "noneInView": _("No matching initiative in this view."),
+        "oneInView": _("1 matching initiative in this view:"),
+        "inView": _("%(count)s matching initiatives in this view:"),
+        # Translators: a button under the map; always two initiatives or more.
+        "clusterInList": _("%(count)s initiatives close together: zoom in on them"),
         "badFilters": _("These filters are not valid:"),
     }

@@ -3,7 +3,10 @@
 // (inside [data-map-filters]), changing it updates the markers, the URL and the links to the
 // list and to this map without reloading; without JavaScript the form simply submits.
 import { ClusterLayer } from "./map_clusters.js";
-import { createMap, readConfig } from "./map_common.js";
+import { createMap, format, readConfig } from "./map_common.js";
+
+// Listed under the map, at most, of the initiatives and of the clusters in view.
+const MAX_LISTED = 50;
 
 const element = document.querySelector("[data-map]");
 if (element && window.L) start(element);
@@ -12,6 +15,7 @@ function start(element) {
   const config = readConfig(element.dataset.map);
   const map = createMap(element, config);
   const status = document.querySelector("[data-map-status]");
+  const inView = document.querySelector("[data-map-in-view]");
   const showZoom = () => {
     element.dataset.zoom = String(map.getZoom());
   };
@@ -21,6 +25,7 @@ function start(element) {
   const layer = new ClusterLayer(map, config, {
     onData(collection) {
       element.dataset.total = String(collection.total);
+      if (inView) listInView(inView, collection, layer, config.text);
       if (status) status.textContent = "";
       for (const unlocated of document.querySelectorAll("[data-map-unlocated]")) {
         unlocated.textContent = String(collection.unlocated);
@@ -37,6 +42,16 @@ function start(element) {
     layer.fitToResults(config.fallbackCenter || null);
   } else {
     layer.refresh();
+  }
+
+  // The skip links give the focus to the map or to its list (a fragment alone scrolls).
+  for (const link of document.querySelectorAll(".map-skip-links a")) {
+    link.addEventListener("click", (event) => {
+      const target = document.getElementById(link.hash.slice(1));
+      if (!target) return;
+      event.preventDefault();
+      target.focus();
+    });
   }
 
   const form = document.querySelector("[data-map-filters] form");
@@ -153,4 +168,43 @@ function escapeAttribute(text) {
     .replaceAll("'", "&#x27;")
     .replaceAll("<", "&lt;")
     .replaceAll(">", "&gt;");
+}
+
+// What the map shows, as text beside it (under it on a phone): its count, the initiatives
+// shown one by one with their links, and each cluster as a button that zooms in on it. So the
+// map is never the only way to the results.
+function listInView(section, collection, layer, text) {
+  const count = section.querySelector("[data-map-in-view-count]");
+  const list = section.querySelector("[data-map-in-view-list]");
+  const total = collection.total;
+  count.textContent =
+    total === 0 ? text.noneInView : format(total === 1 ? text.oneInView : text.inView, { count: total });
+  const points = collection.features.filter((feature) => !feature.properties.cluster);
+  const clusters = collection.features.filter((feature) => feature.properties.cluster);
+  points.sort((a, b) => a.properties.name.localeCompare(b.properties.name));
+  clusters.sort((a, b) => b.properties.count - a.properties.count);
+  const items = [];
+  for (const feature of points.slice(0, MAX_LISTED)) {
+    const item = document.createElement("li");
+    const link = document.createElement("a");
+    link.href = feature.properties.url;
+    link.textContent = feature.properties.name;
+    item.append(link);
+    if (feature.properties.themes.length) {
+      item.append(` — ${feature.properties.themes.join(", ")}`);
+    }
+    items.push(item);
+  }
+  for (const feature of clusters.slice(0, MAX_LISTED)) {
+    const [lng, lat] = feature.geometry.coordinates;
+    const item = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "link-button";
+    button.textContent = format(text.clusterInList, { count: feature.properties.count });
+    button.addEventListener("click", () => layer.zoomInto(feature.bbox, [lat, lng]));
+    item.append(button);
+    items.push(item);
+  }
+  list.replaceChildren(...items);
 }

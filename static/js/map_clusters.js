@@ -134,6 +134,16 @@ export class ClusterLayer {
     });
     const marker = L.marker([lat, lng], { icon, title });
     marker.on("click", () => this.zoomInto(feature.bbox, [lat, lng]));
+    // Leaflet makes the icon focusable; Enter and Space zoom in, as a click does.
+    marker.on("add", () => {
+      const element = marker.getElement();
+      element.setAttribute("role", "button");
+      element.addEventListener("keydown", (event) => {
+        if (event.key !== "Enter" && event.key !== " ") return;
+        event.preventDefault();
+        this.zoomInto(feature.bbox, [lat, lng]);
+      });
+    });
     return marker;
   }
 
@@ -169,7 +179,29 @@ export class ClusterLayer {
     dotElement.append(visuallyHidden(title));
     const icon = L.divIcon({ html: dotElement, className: "map-marker", iconSize: [22, 22] });
     const marker = L.marker([lat, lng], { icon, title, riseOnHover: true });
-    marker.bindPopup(() => this.popup(features), { maxHeight: 320, minWidth: 220 });
+    // Clear of the zoom buttons (top left), even on a phone.
+    marker.bindPopup(() => this.popup(features), {
+      maxHeight: 320,
+      minWidth: 220,
+      autoPanPaddingTopLeft: L.point(56, 90),
+    });
+    // The popup's first link takes the focus, so that the keyboard reaches it at once; Escape
+    // closes it (Leaflet listens only while the map itself has the focus) and the focus goes
+    // back to the marker.
+    marker.on("popupopen", (event) => {
+      const element = event.popup.getElement();
+      element?.addEventListener("keydown", (keydown) => {
+        if (keydown.key === "Escape") marker.closePopup();
+      });
+      element?.querySelector("a")?.focus();
+    });
+    marker.on("popupclose", (event) => {
+      // The popup has the focus, or had it and took it away with it.
+      const focused = document.activeElement;
+      if (focused === document.body || event.popup.getElement()?.contains(focused)) {
+        marker.getElement()?.focus();
+      }
+    });
     return marker;
   }
 

@@ -72,6 +72,54 @@ def test_a_marker_popup_links_to_the_initiative(page, live_server, demo):
     assert page.console_errors == []
 
 
+def test_the_keyboard_reaches_the_map_zooms_a_cluster_and_opens_a_popup(
+    page, live_server, demo
+):
+    page.goto(live_server.url + "/carte/")
+    expect(page.locator(".map-cluster").first).to_be_visible()
+    # The skip link puts the focus on the map itself, past the filters.
+    page.get_by_role("link", name="Aller à la carte").click()
+    expect(page.locator("#map")).to_be_focused()
+    zoom_before = int(map_element(page).get_attribute("data-zoom"))
+    cluster = page.locator(".map-cluster").first
+    cluster.focus()
+    page.keyboard.press("Enter")
+    expect(map_element(page)).not_to_have_attribute("data-zoom", str(zoom_before))
+    # Space works too, on a cluster of the new view if there is one.
+    page.goto(live_server.url + "/carte/")
+    expect(page.locator(".map-cluster").first).to_be_visible()
+    page.locator(".map-cluster").first.focus()
+    page.keyboard.press(" ")
+    expect(map_element(page)).not_to_have_attribute("data-zoom", str(zoom_before))
+
+    page.goto(live_server.url + "/carte/")
+    marker = page.get_by_title("Alter'Incub", exact=True)
+    marker.focus()
+    page.keyboard.press("Enter")
+    link = page.locator(".leaflet-popup").get_by_role("link", name="Alter'Incub")
+    expect(link).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(page.locator(".leaflet-popup")).to_have_count(0)
+    expect(marker).to_be_focused()
+    assert page.console_errors == []
+
+
+def test_a_text_list_under_the_map_follows_the_view(page, live_server, demo):
+    page.goto(live_server.url + "/carte/")
+    in_view = Initiative.objects.published().in_bbox(-20, 30, 25, 60).count()
+    section = page.locator("#map-in-view")
+    expect(section).to_contain_text(f"{in_view} initiatives correspondantes dans cette vue")
+    # The map's clusters are buttons in the list; one zooms the map in on its initiatives.
+    zoom_before = int(map_element(page).get_attribute("data-zoom"))
+    section.get_by_role("button").first.click()
+    expect(map_element(page)).not_to_have_attribute("data-zoom", str(zoom_before))
+    expect(section.get_by_role("link").first).to_be_visible()
+    # The list follows the map: after the zoom, what it shows is what the map shows.
+    total = map_element(page).get_attribute("data-total")
+    expect(section.locator("[data-map-in-view-count]")).to_contain_text(total)
+    assert page.console_errors == []
+
+
 def test_initiatives_at_one_address_share_a_marker_that_lists_them_all(page, live_server, demo):
     # Two Strasbourg initiatives share one point: the territory opens the map on them.
     page.goto(live_server.url + "/carte/?territory=bas-rhin")
