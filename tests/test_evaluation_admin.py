@@ -149,7 +149,17 @@ def test_a_curator_saves_a_draft_then_publishes_it(curator_client, curator, dire
     )
     response = curator_client.post(change_url, data)
     assert response.status_code == 200
-    assert "avant de publier" in response.content.decode()
+    page = response.content.decode()
+    assert "avant de publier" in page
+    # The top of the form names the first of these errors and links to its field, which the
+    # page focuses (static/js/admin_first_error.js).
+    first_error = re.search(
+        r'<p class="errornote first-error" data-first-error="([^"]+)">(.*?)</p>', page, re.S
+    )
+    unscored = next(c for c in criteria if c.code not in partial)
+    assert first_error.group(1) == "id_" + criterion_fields(unscored.pk)["level"]
+    assert f'<a href="#{first_error.group(1)}">' in first_error.group(2)
+    assert "avant de publier" in first_error.group(2)
     assessment.refresh_from_db()
     assert assessment.status == "draft"
 

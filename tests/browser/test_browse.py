@@ -155,9 +155,7 @@ def test_on_a_phone_the_filters_collapse(browser, live_server, demo):
     context.close()
 
 
-def test_on_a_phone_the_count_of_results_stays_in_view_while_filtering(
-    browser, live_server, demo
-):
+def test_on_a_phone_the_count_of_results_stays_in_view_while_filtering(browser, live_server, demo):
     from initiatives.models import Initiative
 
     context = browser.new_context(viewport={"width": 360, "height": 740}, locale="fr-FR")

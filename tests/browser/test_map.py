@@ -72,9 +72,7 @@ def test_a_marker_popup_links_to_the_initiative(page, live_server, demo):
     assert page.console_errors == []
 
 
-def test_the_keyboard_reaches_the_map_zooms_a_cluster_and_opens_a_popup(
-    page, live_server, demo
-):
+def test_the_keyboard_reaches_the_map_zooms_a_cluster_and_opens_a_popup(page, live_server, demo):
     page.goto(live_server.url + "/carte/")
     expect(page.locator(".map-cluster").first).to_be_visible()
     # The skip link puts the focus on the map itself, past the filters.
