@@ -1,5 +1,8 @@
+from django import forms
 from django.contrib import admin
 from django.db import models
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from config.admin_site import SiteAdminMixin
@@ -25,8 +28,31 @@ class InvolvementInline(SiteAdminMixin, admin.TabularInline):
     extra = 0
 
 
+class ActorAdminForm(forms.ModelForm):
+    def clean_slug(self):
+        """A slug already taken is usually the same actor entered twice: offer the existing
+        one, with a link to it, instead of a bare "already exists"."""
+        slug = self.cleaned_data["slug"]
+        existing = Actor.objects.filter(slug=slug).exclude(pk=self.instance.pk).first()
+        if existing:
+            url = reverse("admin:actors_actor_change", args=[existing.pk])
+            raise forms.ValidationError(
+                format_html(
+                    _(
+                        '“{name}” already exists with this slug: <a href="{url}">use it</a>, or '
+                        "change the slug if it is another actor."
+                    ),
+                    name=existing.name,
+                    url=url,
+                ),
+                code="unique",
+            )
+        return slug
+
+
 @admin.register(Actor)
 class ActorAdmin(GuardedEditAdmin):
+    form = ActorAdminForm
     # A website typed without a scheme is taken as https (Django 6's default).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "kind", "sector", "territory", "updated_at"]

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from reversion.models import Revision
 
+from actors.models import Actor
 from evaluation.models import Assessment, Framework, Indicator, Observation
 from initiatives.history import HistoryAdmin
 from initiatives.models import (
@@ -315,3 +316,29 @@ def test_stale_initiatives_are_archived_in_bulk_with_history(curator_client, dir
     assert DirectoryVersion.current() == version + 1
     assert Revision.objects.latest("pk").version_set.count() > 2
     assert not Initiative.objects.stale().exists()
+
+
+def test_adding_an_actor_that_exists_offers_the_existing_one(curator_client, directory):
+    macif = directory["macif"]
+    response = curator_client.post(
+        reverse("admin:actors_actor_add"),
+        {
+            "name": "Fondation MACIF",
+            "slug": macif.slug,
+            "kind": "foundation",
+            "sector": "ess",
+            "contact-TOTAL_FORMS": "0",
+            "contact-INITIAL_FORMS": "0",
+            "involvements-TOTAL_FORMS": "0",
+            "involvements-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 200
+    [error] = response.context["adminform"].form.errors["slug"]
+    change_url = reverse("admin:actors_actor_change", args=[macif.pk])
+    assert error == (
+        f'« Fondation Macif » existe déjà avec ce slug : <a href="{change_url}">l’utiliser</a>, '
+        "ou changez le slug s’il s’agit d’un autre acteur."
+    )
+    assert f'<a href="{change_url}">l’utiliser</a>' in response.content.decode()
+    assert Actor.objects.filter(slug=macif.slug).count() == 1
