@@ -24,7 +24,18 @@ class InvolvementInline(SiteAdminMixin, admin.TabularInline):
     model = Involvement
     form = InlineRowForm
     autocomplete_fields = ["initiative"]
-    fields = ["initiative", "role", "taker_kind", "start_year", "end_year", "amount", "note"]
+    fields = [
+        "initiative",
+        "role",
+        "taker_kind",
+        "start_year",
+        "end_year",
+        "amount",
+        "currency",
+        "note",
+    ]
+    # "15 000,00" in French, as curators write amounts.
+    formfield_overrides = {models.DecimalField: {"localize": True}}
     extra = 0
 
 

@@ -140,6 +140,13 @@ class InvolvementQuerySet(models.QuerySet):
         return self.filter(initiative__status=Initiative.Status.PUBLISHED)
 
 
+class Currency(models.TextChoices):
+    """The currencies of the directory's funders (ISO 4217): France's, Québec's."""
+
+    EUR = "EUR", "€"
+    CAD = "CAD", "$ CA"
+
+
 class Role(models.TextChoices):
     CARRIER = "carrier", _("porteur")
     FUNDER = "funder", _("bailleur de fonds")
@@ -175,6 +182,7 @@ class Involvement(ValidatedOnce, models.Model):
 
     Role = Role
     TakerKind = TakerKind
+    Currency = Currency
 
     initiative = models.ForeignKey(
         Initiative,
@@ -206,13 +214,16 @@ class Involvement(ValidatedOnce, models.Model):
         validators=[MinValueValidator(1800), MaxValueValidator(2100)],
     )
     amount = models.DecimalField(
-        _("amount (€)"),
+        _("amount"),
         max_digits=12,
         decimal_places=2,
         null=True,
         blank=True,
         validators=[MinValueValidator(0)],
         help_text=_("For a bailleur de fonds only."),
+    )
+    currency = models.CharField(
+        _("currency"), max_length=3, choices=Currency.choices, default=Currency.EUR
     )
     note = models.CharField(_("note"), max_length=300, blank=True)
 
@@ -236,6 +247,9 @@ class Involvement(ValidatedOnce, models.Model):
             models.CheckConstraint(
                 condition=Q(amount__isnull=True) | Q(role="funder", amount__gte=0),
                 name="involvement_amount_for_funders",
+            ),
+            models.CheckConstraint(
+                condition=Q(currency__in=Currency.values), name="involvement_currency_valid"
             ),
             models.CheckConstraint(
                 condition=Q(start_year__isnull=True)

@@ -150,7 +150,9 @@ class InvolvementInline(SiteAdminMixin, admin.TabularInline):
     model = Involvement
     form = InlineRowForm
     autocomplete_fields = ["actor"]
-    fields = ["actor", "role", "taker_kind", "start_year", "end_year", "amount", "note"]
+    fields = ["actor", "role", "taker_kind", "start_year", "end_year", "amount", "currency", "note"]
+    # "15 000,00" in French, as curators write amounts.
+    formfield_overrides = {models.DecimalField: {"localize": True}}
     extra = 1
 
 

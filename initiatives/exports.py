@@ -83,8 +83,13 @@ COLUMNS = {
     "action_territories": gettext_lazy("Territories of action, separated by semicolons."),
     "carriers": gettext_lazy("Porteurs, separated by semicolons."),
     "funders": gettext_lazy("Bailleurs de fonds, separated by semicolons."),
-    "funding_amounts": gettext_lazy("Amounts given, in euros: “funder: amount; …”."),
-    "funding_total": gettext_lazy("Sum of the known amounts, in euros."),
+    "funding_amounts": gettext_lazy(
+        "Amounts given, with their currency: “funder: amount currency; …”."
+    ),
+    "funding_total": gettext_lazy(
+        "Sum of the known amounts, in their currency (see funding_amounts); empty when they "
+        "are in several currencies."
+    ),
     "support_partners": gettext_lazy("Partenaires de soutien, separated by semicolons."),
     "takers": gettext_lazy("Preneurs, separated by semicolons."),
     "website": gettext_lazy("Website."),
@@ -163,6 +168,7 @@ class RecordBuilder:
                 "actor__name",
                 "actor__slug",
                 "amount",
+                "currency",
                 "taker_kind",
                 "start_year",
                 "end_year",
@@ -221,14 +227,24 @@ class RecordBuilder:
                     "name": name,
                     "url": self.url(self.actor_url, slug),
                     "amount": float(amount) if amount is not None else None,
+                    "currency": currency if amount is not None else None,
                     "taker_kind": taker_kind,
                     "start_year": start_year,
                     "end_year": end_year,
                     "note": note,
                 }
-                for _pk, role, name, slug, amount, taker_kind, start_year, end_year, note in (
-                    involvements
-                )
+                for (
+                    _pk,
+                    role,
+                    name,
+                    slug,
+                    amount,
+                    currency,
+                    taker_kind,
+                    start_year,
+                    end_year,
+                    note,
+                ) in involvements
             ],
             "updated_at": timezone.localtime(row["updated_at"]).isoformat(),
         }
@@ -257,6 +273,14 @@ def label(choices, value):
     return str(choices(value).label) if value else ""
 
 
+def funding_total(amounts):
+    """The sum of [(name, amount, currency)], in their currency; None when there is none or
+    when they are in several currencies (adding euros to Canadian dollars means nothing)."""
+    if len({currency for _name, _amount, currency in amounts}) != 1:
+        return None
+    return round(sum(amount for _name, amount, _currency in amounts), 2)
+
+
 def rounded(degrees):
     return round(degrees, DECIMALS) if degrees is not None else None
 
@@ -268,7 +292,7 @@ def flat(record):
     for actor in record["actors"]:
         actors[ROLE_COLUMNS[actor["role"]]].append(actor["name"])
         if actor["amount"] is not None:
-            amounts.append((actor["name"], actor["amount"]))
+            amounts.append((actor["name"], actor["amount"], actor["currency"]))
     commune = record["commune"] or {}
     departement = record["departement"] or {}
     region = record["region"] or {}
@@ -299,8 +323,10 @@ def flat(record):
         ),
         "carriers": LIST_SEPARATOR.join(actors["carriers"]),
         "funders": LIST_SEPARATOR.join(actors["funders"]),
-        "funding_amounts": LIST_SEPARATOR.join(f"{name}: {amount:.2f}" for name, amount in amounts),
-        "funding_total": round(sum(amount for _name, amount in amounts), 2) if amounts else None,
+        "funding_amounts": LIST_SEPARATOR.join(
+            f"{name}: {amount:.2f} {currency}" for name, amount, currency in amounts
+        ),
+        "funding_total": funding_total(amounts),
         "support_partners": LIST_SEPARATOR.join(actors["support_partners"]),
         "takers": LIST_SEPARATOR.join(actors["takers"]),
         "website": record["website"],

@@ -352,6 +352,7 @@ SCHEMAS = {
                         "name": {"type": "string"},
                         "url": {"type": "string", "format": "uri"},
                         "amount": {"type": ["number", "null"]},
+                        "currency": {"type": ["string", "null"], "enum": ["EUR", "CAD", None]},
                         "taker_kind": {"type": "string"},
                         "start_year": {"type": ["integer", "null"]},
                         "end_year": {"type": ["integer", "null"]},

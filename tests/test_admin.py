@@ -1,6 +1,8 @@
 """The curators' admin: every page of every content model, for the right people only."""
 
 import datetime
+import re
+from decimal import Decimal
 
 import pytest
 from django.apps import apps
@@ -11,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from reversion.models import Revision
 
-from actors.models import Actor
+from actors.models import Actor, Involvement
 from evaluation.models import Assessment, Framework, Indicator, Observation
 from initiatives.history import HistoryAdmin
 from initiatives.models import (
@@ -208,6 +210,7 @@ def test_a_curator_adds_an_initiative_with_its_involvements(curator_client, dire
             "involvements-0-actor": directory["macif"].pk,
             "involvements-0-role": "funder",
             "involvements-0-amount": "5000",
+            "involvements-0-currency": "EUR",
             "involvements-1-actor": directory["macif"].pk,
             "involvements-1-role": "funder",
         },
@@ -229,6 +232,7 @@ def test_a_curator_adds_an_initiative_with_its_involvements(curator_client, dire
             "involvements-0-actor": directory["macif"].pk,
             "involvements-0-role": "funder",
             "involvements-0-amount": "5000",
+            "involvements-0-currency": "EUR",
             "contact-TOTAL_FORMS": "0",
             "contact-INITIAL_FORMS": "0",
             "source_identifiers-TOTAL_FORMS": "1",
@@ -342,3 +346,22 @@ def test_adding_an_actor_that_exists_offers_the_existing_one(curator_client, dir
     )
     assert f'<a href="{change_url}">l’utiliser</a>' in response.content.decode()
     assert Actor.objects.filter(slug=macif.slug).count() == 1
+
+
+def test_amounts_are_written_the_french_way_with_their_currency(
+    curator_client, client, directory, commit
+):
+    with commit():
+        Involvement.objects.create(
+            initiative=directory["fe2i"],
+            actor=directory["godin"],
+            role=Involvement.Role.FUNDER,
+            amount=Decimal("15000"),
+            currency=Involvement.Currency.CAD,
+        )
+    url = reverse("admin:initiatives_initiative_change", args=[directory["fe2i"].pk])
+    form = curator_client.get(url).content.decode()
+    assert re.search(r'name="involvements-\d-amount" value="15000,00"', form)
+    assert '<option value="CAD" selected>$ CA</option>' in form
+    page = client.get(directory["fe2i"].get_absolute_url()).content.decode()
+    assert '<span class="amount">15\u00a0000 $ CA</span>' in page

@@ -178,7 +178,7 @@ def test_the_rows_are_rich(client, rich_directory):
         "action_territories": "Pas-de-Calais",
         "carriers": "Emmaüs Bruay",
         "funders": "Fondation Macif; Région Hauts-de-France",
-        "funding_amounts": "Fondation Macif: 12000.50; Région Hauts-de-France: 50000.00",
+        "funding_amounts": "Fondation Macif: 12000.50 EUR; Région Hauts-de-France: 50000.00 EUR",
         "funding_total": "62000.5",
         "support_partners": "Institut Godin",
         "takers": "",
@@ -199,6 +199,7 @@ def test_the_rows_are_rich(client, rich_directory):
         "name": "Emmaüs Bruay",
         "url": "http://testserver/acteurs/emmaus-bruay/",
         "amount": None,
+        "currency": None,
         "taker_kind": "",
         "start_year": 2016,
         "end_year": None,
@@ -206,6 +207,10 @@ def test_the_rows_are_rich(client, rich_directory):
     } in record["actors"]
     assert [actor["role"] for actor in record["actors"]] == ["carrier", "funder", "funder",
                                                               "support"]  # fmt: skip
+    assert [(a["amount"], a["currency"]) for a in record["actors"] if a["role"] == "funder"] == [
+        (12000.5, "EUR"),
+        (50000.0, "EUR"),
+    ]
 
 
 def test_english_exports_give_the_labels_in_english(client, rich_directory):
@@ -627,3 +632,25 @@ def test_a_territory_without_initiatives_and_an_unlisted_actor_stay_out_of_the_s
     assert "acteur-sans-initiative" not in actors
     # Macif funds only fe2i, now a draft.
     assert "fondation-macif" not in actors
+
+
+def test_amounts_in_two_currencies_are_not_added_up(directory):
+    # A Québec funder gives Canadian dollars: the CSV lists each amount with its currency and
+    # gives no total, which would add euros to dollars.
+    Involvement.objects.create(
+        initiative=directory["fe2i"],
+        actor=directory["godin"],
+        role=Involvement.Role.FUNDER,
+        amount=Decimal("8000"),
+        currency=Involvement.Currency.CAD,
+    )
+    Involvement.objects.filter(actor=directory["macif"]).update(amount=Decimal("1000"))
+    [record] = [
+        r
+        for r in exports.public_records(
+            Initiative.objects.filter(pk=directory["fe2i"].pk), lambda path: path
+        )
+    ]
+    row = exports.flat(record)
+    assert row["funding_amounts"] == "Fondation Macif: 1000.00 EUR; Institut Godin: 8000.00 CAD"
+    assert row["funding_total"] is None

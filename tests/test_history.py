@@ -128,6 +128,7 @@ def test_two_versions_compare_field_by_field_with_involvements_and_themes(
     data[f"involvements-{total}-actor"] = [str(directory["macif"].pk)]
     data[f"involvements-{total}-role"] = ["funder"]
     data[f"involvements-{total}-amount"] = ["5000"]
+    data[f"involvements-{total}-currency"] = ["EUR"]
     with commit():
         assert curator_client.post(change_url(maison), data).status_code == 302
     newer, older = versions_of(maison)

@@ -47,6 +47,7 @@ def new_initiative_data(territories, themes, actors, involvements):
     for number in range(involvements):
         data[f"involvements-{number}-actor"] = actors[number].pk
         data[f"involvements-{number}-role"] = roles[number % 4]
+        data[f"involvements-{number}-currency"] = "EUR"
         if roles[number % 4] == "taker":
             data[f"involvements-{number}-taker_kind"] = "adopter"
     return data
