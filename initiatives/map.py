@@ -11,9 +11,10 @@ import math
 from operator import itemgetter
 
 from django import forms
-from django.db.models import F
-from django.db.models.functions import Coalesce
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from leaflet import app_settings as leaflet_settings
 
@@ -165,7 +166,7 @@ def initiatives_with_themes(initiatives):
         initiatives.order_by("name", "pk")
         .values("pk", "slug", "name", "summary", "longitude", "latitude")
         .annotate(
-            theme_name=F("themes__name"),
+            theme_name=theme_name_in_language(),
             theme_color=Coalesce("themes__parent__color", "themes__color"),
         )
         .order_by("name", "pk", "themes__position", "themes__name")
@@ -189,6 +190,13 @@ def initiatives_with_themes(initiatives):
             initiative["themes"].append(row["theme_name"])
             initiative["color"] = initiative["color"] or row["theme_color"]
     return list(by_pk.values())
+
+
+def theme_name_in_language():
+    """A theme's name as Theme.display_name gives it, for an initiative's row."""
+    if get_language() == "en":
+        return Coalesce(NullIf("themes__name_en", Value("")), "themes__name")
+    return F("themes__name")
 
 
 def point(longitude, latitude):

@@ -15,6 +15,7 @@ from django.db.models import Avg, CheckConstraint, Count, F, Max, Min, Q
 from django.db.models.functions import Coalesce, Concat, Floor, Now, StrIndex, Substr
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from . import freshness, search
@@ -456,6 +457,9 @@ class ThemeQuerySet(models.QuerySet):
 @reversion.register()
 class Theme(RemembersLoadedValues, models.Model):
     name = models.CharField(_("name"), max_length=120)
+    # The site is in French and English (settings.LANGUAGES): the English pages show this
+    # name when it is given, the French one otherwise.
+    name_en = models.CharField(_("name in English"), max_length=120, blank=True)
     slug = models.SlugField(_("slug"), max_length=120, unique=True)
     parent = models.ForeignKey(
         "self",
@@ -494,6 +498,11 @@ class Theme(RemembersLoadedValues, models.Model):
 
     def get_absolute_url(self):
         return reverse("theme_detail", args=[self.slug])
+
+    @property
+    def display_name(self):
+        """The name in the language of the page."""
+        return self.name_en if self.name_en and get_language() == "en" else self.name
 
     def named_initiatives(self):
         """The initiatives whose search documents hold this theme's name or whose counts
@@ -612,7 +621,7 @@ class InitiativeQuerySet(models.QuerySet):
         return (
             self.select_related("commune")
             .prefetch_related(
-                models.Prefetch("themes", queryset=Theme.objects.only("name", "slug"))
+                models.Prefetch("themes", queryset=Theme.objects.only("name", "name_en", "slug"))
             )
             .defer(*Initiative.LONG_TEXT_FIELDS)
         )

@@ -230,3 +230,25 @@ def test_the_english_site_keeps_the_french_terms_of_art_with_a_gloss(client, dir
     page = client.get("/en/initiatives/").content.decode()
     assert "Porteur (carrier)" in page
     assert "Apply the filters" in page
+
+
+@pytest.mark.django_db
+def test_theme_names_follow_the_language_with_the_french_name_as_fallback(
+    client, directory, themes
+):
+    themes["circular"].name_en = "Circular economy and reuse"
+    themes["circular"].save()
+    english = client.get("/en/initiatives/").content.decode()
+    assert "Circular economy and reuse" in english
+    assert "Ressourceries" in english  # no English name: the French one
+    assert "Circular economy and reuse" in client.get("/en/themes/").content.decode()
+    card = client.get("/en/themes/economie-circulaire-reemploi/").content.decode()
+    assert "<h1>Circular economy and reuse</h1>" in card
+    features = client.get("/en/api/map/", {"bbox": "-180,-90,180,90", "zoom": 5}).json()[
+        "features"
+    ]
+    fe2i = next(f for f in features if f["properties"]["name"].startswith("Florange"))
+    assert "Circular economy and reuse" in fe2i["properties"]["themes"]
+    french = client.get("/initiatives/").content.decode()
+    assert "Circular economy and reuse" not in french
+    assert "Économie circulaire &amp; réemploi" in french

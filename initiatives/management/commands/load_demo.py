@@ -150,6 +150,7 @@ class DemoLoad:
                 row["slug"]: {
                     "slug": row["slug"],
                     "name": row["name"],
+                    "name_en": row.get("name_en", ""),
                     "parent": themes[row["parent"]] if row["parent"] else None,
                     "description": row["description"],
                     "color": row["color"],
