@@ -36,3 +36,16 @@ def territory_map_options(territory):
         "embed": False,
         "text": map_texts(),
     }
+
+
+@register.simple_tag
+def directory_map_options():
+    """Every published initiative, clustered, for the home page's small map (map.js)."""
+    return {
+        **map_data.leaflet_options(),
+        "dataUrl": reverse("map_features"),
+        "params": "",
+        "fitToResults": True,
+        "embed": False,
+        "text": map_texts(),
+    }

@@ -239,6 +239,14 @@ def test_the_territory_and_initiative_pages_show_their_maps(page, live_server, d
 
     page.goto(live_server.url + "/initiatives/fe2i/")
     expect(page.locator("[data-point-map] .map-marker")).to_have_count(1)
+
+    # The home page's small map shows the whole directory.
+    page.goto(live_server.url + "/")
+    home_map = page.locator("[data-map]")
+    expect(home_map.locator(".map-marker, .map-cluster").first).to_be_visible()
+    located = Initiative.objects.published().with_point().count()
+    expect(home_map).to_have_attribute("data-total", re.compile(r"^\d+$"))
+    assert 0 < int(home_map.get_attribute("data-total")) <= located
     assert page.console_errors == []
 
 
