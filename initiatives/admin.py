@@ -201,6 +201,20 @@ class InitiativeAdminForm(forms.ModelForm):
 class InitiativeAdmin(TerritoryScopedAdmin, GuardedEditAdmin):
     initiative_lookup = "pk"
     form = InitiativeAdminForm
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # Saved all the same: the curator may know better (a seat far from the activity).
+        if obj.point_far_from_commune():
+            messages.warning(
+                request,
+                _(
+                    "The point is %(distance)s km from the centre of %(commune)s: check it, it "
+                    "may be in another département."
+                )
+                % {"distance": round(obj.kilometres_from_commune()), "commune": obj.commune.name},
+            )
+
     # A website typed without a scheme is taken as https (Django 6's default).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "status", "stage", "commune", "year_started", "updated_at"]

@@ -1019,6 +1019,34 @@ class Initiative(ValidatedOnce, WithImage):
     def is_public(self):
         return self.status == self.Status.PUBLISHED
 
+    def kilometres_from_commune(self):
+        """How far the point is from its commune's centre (great-circle), or None when either
+        is unknown."""
+        commune = self.commune
+        if self.latitude is None or commune is None or commune.latitude is None:
+            return None
+        latitudes = math.radians(self.latitude), math.radians(commune.latitude)
+        longitudes = math.radians(self.longitude), math.radians(commune.longitude)
+        haversine = (
+            math.sin((latitudes[1] - latitudes[0]) / 2) ** 2
+            + math.cos(latitudes[0])
+            * math.cos(latitudes[1])
+            * math.sin((longitudes[1] - longitudes[0]) / 2) ** 2
+        )
+        return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(haversine))
+
+    def point_far_from_commune(self):
+        """Whether the point lies farther from its commune than a commune spans: a typo in a
+        coordinate, or a point in another département."""
+        distance = self.kilometres_from_commune()
+        return distance is not None and distance > FAR_FROM_COMMUNE_KM
+
+
+EARTH_RADIUS_KM = 6371
+# Farther than this from its commune's centre, an initiative's point is probably wrong: the
+# largest French communes (outside Guyane) span about 30 km.
+FAR_FROM_COMMUNE_KM = 50
+
 
 def count_edit(instance, save_kwargs):
     """Count one more edit of a row with an `edit_count`, from its save() method."""

@@ -7,6 +7,7 @@ from django.utils.html import format_html, json_script
 from django.utils.translation import gettext as _
 
 from . import map as map_data
+from .models import FAR_FROM_COMMUNE_KM
 
 
 class LocationPickerWidget(forms.NumberInput):
@@ -35,10 +36,16 @@ class LocationPickerWidget(forms.NumberInput):
             "longitudeField": name,
             "communeField": self.commune_field,
             "communeCentreUrl": reverse("territory_centre", args=[0]).replace("/0/", "/{id}/"),
+            "farFromCommuneKm": FAR_FROM_COMMUNE_KM,
             "text": {
                 # Translators: a button; location_picker.js fills in the commune.
                 "useCommune": _("Use the centre of %(name)s (%(latitude)s, %(longitude)s)"),
                 "failed": _("The commune's centre could not be loaded."),
+                # Translators: location_picker.js fills in the distance and the commune.
+                "far": _(
+                    "This point is %(distance)s km from the centre of %(name)s: check it, it "
+                    "may be in another département."
+                ),
             },
         }
         return format_html(

@@ -225,3 +225,14 @@ def test_themes_have_two_levels_only(themes):
     grandchild = Theme(slug="trop-profond", name="Trop profond", parent=themes["ressourceries"])
     with pytest.raises(ValidationError):
         grandchild.full_clean()
+
+
+def test_a_point_far_from_its_commune_is_noticed(directory, territories):
+    maison = directory["maison"]  # at Bruay-la-Buissière's centre
+    assert maison.kilometres_from_commune() == pytest.approx(0, abs=0.01)
+    assert not maison.point_far_from_commune()
+    maison.latitude, maison.longitude = 49.3236, 6.1208  # Florange, in Moselle
+    assert maison.kilometres_from_commune() == pytest.approx(286, abs=3)
+    assert maison.point_far_from_commune()
+    maison.latitude = maison.longitude = None
+    assert maison.kilometres_from_commune() is None and not maison.point_far_from_commune()

@@ -244,9 +244,7 @@ def test_theme_names_follow_the_language_with_the_french_name_as_fallback(
     assert "Circular economy and reuse" in client.get("/en/themes/").content.decode()
     card = client.get("/en/themes/economie-circulaire-reemploi/").content.decode()
     assert "<h1>Circular economy and reuse</h1>" in card
-    features = client.get("/en/api/map/", {"bbox": "-180,-90,180,90", "zoom": 5}).json()[
-        "features"
-    ]
+    features = client.get("/en/api/map/", {"bbox": "-180,-90,180,90", "zoom": 5}).json()["features"]
     fe2i = next(f for f in features if f["properties"]["name"].startswith("Florange"))
     assert "Circular economy and reuse" in fe2i["properties"]["themes"]
     french = client.get("/initiatives/").content.decode()

@@ -49,7 +49,29 @@ function start(element) {
     offerCommuneCentre();
   };
 
+  // Farther than this from the commune's centre, the point is probably wrong (as
+  // Initiative.point_far_from_commune on the server).
+  let warned = false;
+  const warnIfFar = () => {
+    const point = typedPoint();
+    const kilometres =
+      point && communeCentre
+        ? point.distanceTo([communeCentre.latitude, communeCentre.longitude]) / 1000
+        : 0;
+    if (kilometres > config.farFromCommuneKm) {
+      status.textContent = format(config.text.far, {
+        distance: Math.round(kilometres),
+        name: communeCentre.name,
+      });
+      warned = true;
+    } else if (warned) {
+      status.textContent = "";
+      warned = false;
+    }
+  };
+
   const offerCommuneCentre = () => {
+    warnIfFar();
     const show = Boolean(communeCentre) && typedPoint() === null;
     useCommune.hidden = !show;
     if (show) {
@@ -69,8 +91,11 @@ function start(element) {
         const body = await response.json();
         if (response.ok && body.latitude !== null && body.longitude !== null) {
           communeCentre = body;
-          // Without a point yet, the map shows the chosen commune.
-          if (typedPoint() === null) map.setView([body.latitude, body.longitude], 13);
+          // The map shows the chosen commune, with the point if there is one.
+          const centre = L.latLng(body.latitude, body.longitude);
+          const point = typedPoint();
+          if (point === null) map.setView(centre, 13);
+          else map.fitBounds(L.latLngBounds([centre, point]), { padding: [30, 30], maxZoom: 13 });
         }
         status.textContent = "";
       } catch {

@@ -113,3 +113,31 @@ def test_choosing_a_commune_in_the_autocomplete_offers_its_centre(
     expect(offer).to_have_text("Utiliser le centre de Florange (49.3236, 6.1208)")
     assert Initiative.objects.get(pk=initiative.pk).latitude is None
     assert page.console_errors == []
+
+
+def test_a_point_far_from_the_commune_is_warned_about_and_kept(
+    curator_page, live_server, make_initiative, territories
+):
+    # Bruay-la-Buissière (Pas-de-Calais), but a point near Lyon, 600 km away.
+    initiative = make_initiative(
+        "Point lointain", commune=territories["bruay"], latitude=45.75, longitude=4.85
+    )
+    page = curator_page
+    open_change_form(page, live_server, initiative)
+    status = page.locator("[data-location-status]")
+    expect(status).to_contain_text("km du centre de Bruay-la-Buissière")
+    # The map shows both the commune and the point.
+    page.locator("#id_latitude").fill("50.49")
+    page.locator("#id_longitude").fill("2.56")
+    expect(status).to_have_text("")
+    page.locator("#id_longitude").fill("4.85")
+    page.locator("#id_latitude").fill("45.75")
+    expect(status).to_contain_text("vérifiez-le")
+    page.locator("input[name=_continue]").first.click()
+    # Saved all the same, with the warning.
+    expect(page.locator(".messagelist .warning")).to_contain_text(
+        "du centre de Bruay-la-Buissière : vérifiez-le"
+    )
+    initiative.refresh_from_db()
+    assert initiative.latitude == 45.75
+    assert page.console_errors == []
