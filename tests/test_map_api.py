@@ -742,7 +742,7 @@ def test_an_initiative_without_a_point_gets_no_map(directory):
 
 def test_a_territory_page_map_shows_the_initiatives_located_there(territories):
     html = render_to_string(
-        "initiatives/includes/territory_map.html", {"territory": territories["moselle"]}
+        "initiatives/includes/clustered_map.html", {"territory": territories["moselle"]}
     )
 
     assert 'data-map="territory-map-config"' in html

@@ -22,30 +22,18 @@ def initiative_map_options(initiative):
 
 
 @register.simple_tag
-def territory_map_options(territory):
-    """The clustered initiatives located in the territory, for static/js/map.js."""
+def clustered_map_options(territory=None):
+    """The clustered initiatives located in the territory, or all of them, for
+    static/js/map.js."""
     fallback = None
-    if territory.latitude is not None:
+    if territory and territory.latitude is not None:
         fallback = [territory.latitude, territory.longitude]
     return {
         **map_data.leaflet_options(),
         "dataUrl": reverse("map_features"),
-        "params": urlencode({"territory": territory.slug}),
+        "params": urlencode({"territory": territory.slug}) if territory else "",
         "fitToResults": True,
         "fallbackCenter": fallback,
-        "embed": False,
-        "text": map_texts(),
-    }
-
-
-@register.simple_tag
-def directory_map_options():
-    """Every published initiative, clustered, for the home page's small map (map.js)."""
-    return {
-        **map_data.leaflet_options(),
-        "dataUrl": reverse("map_features"),
-        "params": "",
-        "fitToResults": True,
         "embed": False,
         "text": map_texts(),
     }
