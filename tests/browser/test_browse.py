@@ -117,15 +117,8 @@ PHONE_PAGES = [
 
 
 @pytest.mark.parametrize("width", [360, 1280])
-def test_no_page_is_wider_than_the_screen(browser, live_server, demo, width):
-    context = browser.new_context(viewport={"width": width, "height": 800}, locale="fr-FR")
-    page = context.new_page()
-    page.route(
-        "**/*",
-        lambda route: (
-            route.continue_() if route.request.url.startswith(live_server.url) else route.abort()
-        ),
-    )
+def test_no_page_is_wider_than_the_screen(page, live_server, demo, width):
+    page.set_viewport_size({"width": width, "height": 800})
     too_wide = []
     for path, panel in PHONE_PAGES:
         page.goto(live_server.url + path)
@@ -136,30 +129,20 @@ def test_no_page_is_wider_than_the_screen(browser, live_server, demo, width):
         if document_width > width:
             too_wide.append((path, document_width))
     assert too_wide == [], too_wide
-    context.close()
 
 
-def test_on_a_phone_the_filters_collapse(browser, live_server, demo):
-    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="fr-FR")
-    page = context.new_page()
-    page.route(
-        "**/*",
-        lambda route: (
-            route.continue_() if route.request.url.startswith(live_server.url) else route.abort()
-        ),
-    )
+def test_on_a_phone_the_filters_collapse(page, live_server, demo):
+    page.set_viewport_size({"width": 360, "height": 740})
     page.goto(live_server.url + "/initiatives/")
     expect(page.locator("#filter-q")).to_be_hidden()
     page.locator("#filter-panel > summary").click()
     expect(page.locator("#filter-q")).to_be_visible()
-    context.close()
 
 
-def test_on_a_phone_the_count_of_results_stays_in_view_while_filtering(browser, live_server, demo):
+def test_on_a_phone_the_count_of_results_stays_in_view_while_filtering(page, live_server, demo):
     from initiatives.models import Initiative
 
-    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="fr-FR")
-    page = context.new_page()
+    page.set_viewport_size({"width": 360, "height": 740})
     page.goto(live_server.url + "/initiatives/")
     see_results = page.locator("#see-results")
     expect(see_results).to_be_hidden()  # the filters are closed
@@ -177,12 +160,10 @@ def test_on_a_phone_the_count_of_results_stays_in_view_while_filtering(browser, 
     see_results.click()
     expect(page.locator("#results-title")).to_be_focused()
     expect(page.locator("#results-title")).to_be_in_viewport()
-    context.close()
 
 
-def test_on_a_phone_the_menu_folds_behind_a_button_and_opens(browser, live_server, demo):
-    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="fr-FR")
-    page = context.new_page()
+def test_on_a_phone_the_menu_folds_behind_a_button_and_opens(page, live_server, demo):
+    page.set_viewport_size({"width": 360, "height": 740})
     page.goto(live_server.url + "/")
     menu_link = page.locator('.site-nav a[href="/territoires/"]')
     expect(menu_link).to_be_hidden()
@@ -193,7 +174,6 @@ def test_on_a_phone_the_menu_folds_behind_a_button_and_opens(browser, live_serve
     expect(menu_link).to_be_visible()
     menu_link.click()
     expect(page).to_have_url(re.compile(r"/territoires/$"))
-    context.close()
 
 
 def test_on_a_wide_screen_the_menu_is_open_without_a_button(page, live_server, demo):
