@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters.widgets import SuffixedMultiWidget
@@ -37,6 +38,30 @@ SORT_ORDERINGS = {
 }
 YEAR_BOUNDS = {"min_value": 1800, "max_value": 2100}
 ACTOR_FACET_LIMIT = 100
+
+
+class ActorChoiceField(forms.ModelChoiceField):
+    """An actor by its slug, as links give it, or by its name, as the filter form's
+    search-as-you-type field sends it (its suggestions are names)."""
+
+    widget = forms.TextInput
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except ValidationError:
+            named = list(self.queryset.filter(name__iexact=value.strip())[:2])
+            if len(named) == 1:
+                return named[0]
+            if named:
+                message = _("Several actors are called “%(name)s”: choose one from its page.")
+            else:
+                message = _("No actor is called “%(name)s”: choose one from the suggestions.")
+            raise ValidationError(message, code="invalid_choice", params={"name": value}) from None
+
+
+class ActorFilter(django_filters.ModelChoiceFilter):
+    field_class = ActorChoiceField
 
 
 class InitiativeFilter(django_filters.FilterSet):
@@ -72,12 +97,11 @@ class InitiativeFilter(django_filters.FilterSet):
     role = django_filters.ChoiceFilter(
         choices=Involvement.Role.choices, method="filter_role", label=_("Role")
     )
-    actor = django_filters.ModelChoiceFilter(
+    actor = ActorFilter(
         queryset=Actor.objects.public(),
         to_field_name="slug",
         method="filter_actor",
         label=_("Actor"),
-        widget=forms.HiddenInput,
     )
     year_min = django_filters.NumberFilter(
         field_name="year_started", lookup_expr="gte", label=_("Started from"), **YEAR_BOUNDS
@@ -322,3 +346,7 @@ class Facets:
     territories: list = field(default_factory=list)
     actors: list = field(default_factory=list)
     actors_left_out: bool = False
+
+    @property
+    def chosen_actor(self):
+        return next((option for option in self.actors if option.selected), None)

@@ -11,12 +11,14 @@ import math
 from operator import itemgetter
 
 from django import forms
-from django.db.models import F, Value
+from django.db.models import Count, F, Q, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from leaflet import app_settings as leaflet_settings
+
+from . import freshness
 
 MAX_ZOOM = 20
 # From street level on, every initiative is its own feature: no clustering at all.
@@ -32,7 +34,9 @@ DEFAULT_COLOR = "#4a5568"
 # Six decimals of a degree is about 10 cm: more would only weigh on the response.
 DECIMALS = 6
 # Bump when the shape of the responses changes, so that cached copies are refetched.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# At most this many places are named beside the count of the initiatives outside the view.
+OUTSIDE_PLACES = 3
 
 
 def cell_size(zoom):
@@ -122,9 +126,11 @@ def etag_for(version, full_path):
 def map_collection(initiatives, bbox, zoom):
     """A FeatureCollection of the initiatives with a point in bbox, clustered for this zoom.
 
-    Three queries whatever the number of initiatives: the grid squares, the initiatives shown
-    one by one (with their themes), and the count of those without a point. The counts of
-    the features add up to `total`, the number of matching initiatives inside bbox.
+    Two queries whatever the number of initiatives: the grid squares, and the initiatives
+    shown one by one (with their themes); where_they_are() adds two or three per filter and
+    directory version. The counts of the features add up to `total`, the number of matching
+    initiatives inside bbox; `unlocated` counts those without a point and `outside` those
+    outside bbox, with the places they are in.
     """
     in_box = initiatives.in_bbox(*bbox)
     if zoom >= CLUSTER_BELOW_ZOOM:
@@ -155,8 +161,55 @@ def map_collection(initiatives, bbox, zoom):
         collection["bbox"] = extent
     collection["features"] = features
     collection["total"] = sum(cell["count"] for cell in clusters) + len(points)
-    collection["unlocated"] = initiatives.without_point().count()
+    located, collection["unlocated"], places = where_they_are(initiatives)
+    collection["outside"] = outside_view(located - collection["total"], places, bbox)
     return collection
+
+
+def where_they_are(initiatives):
+    """(how many have a point, how many have none, [the régions, provinces or states holding
+    them, largest count first]) for these initiatives, whatever the view.
+
+    From the cache while the directory has not changed, keyed on the filter (the queryset's
+    SQL), so that panning the map costs no query here.
+    """
+
+    def count():
+        totals = initiatives.order_by().aggregate(
+            located=Count("pk", filter=Q(longitude__isnull=False)),
+            unlocated=Count("pk", filter=Q(longitude__isnull=True)),
+        )
+        places = [
+            (place.name, place.latitude, place.longitude)
+            for place, _count in initiatives.count_by_subterritory()
+        ]
+        return totals["located"], totals["unlocated"], places
+
+    scope = hashlib.sha256(str(initiatives.order_by().query).encode()).hexdigest()
+    return freshness.cached(f"map-places:{scope}", count)
+
+
+def outside_view(count, places, bbox):
+    """{"count": the matching initiatives outside bbox, "places": the first OUTSIDE_PLACES of
+    the places holding some of them whose own point is outside bbox, "more": whether there are
+    others}. A place's point stands for the place: one partly in view may go unnamed."""
+    if count <= 0:
+        return {"count": 0, "places": [], "more": False}
+    west, south, east, north = bbox
+    outside = [
+        name
+        for name, latitude, longitude in places
+        if latitude is not None
+        and not (
+            south <= latitude <= north
+            and (west <= longitude <= east if west <= east else not east < longitude < west)
+        )
+    ]
+    return {
+        "count": count,
+        "places": outside[:OUTSIDE_PLACES],
+        "more": len(outside) > OUTSIDE_PLACES,
+    }
 
 
 def initiatives_with_themes(initiatives):

@@ -150,5 +150,10 @@ def map_texts():
         "inView": _("%(count)s matching initiatives in this view:"),
         # Translators: a button under the map; always two initiatives or more.
         "clusterInList": _("%(count)s initiatives close together: zoom in on them"),
+        # Translators: after the count of the initiatives in view; the places are régions,
+        # provinces or states, e.g. "3 outside this view: Québec, Rio Grande do Sul".
+        "outside": _("%(count)s outside this view: %(places)s."),
+        "outsideElsewhere": _("%(count)s outside this view: %(places)s and elsewhere."),
+        "outsideUnnamed": _("%(count)s outside this view."),
         "badFilters": _("These filters are not valid:"),
     }

@@ -7,6 +7,7 @@ from actors.models import Involvement
 from initiatives import filters
 from initiatives.filters import InitiativeFilter
 from initiatives.models import Initiative
+from tests.conftest import create_actor
 
 
 def filtered(query, queryset=None):
@@ -92,6 +93,31 @@ def test_role_and_actor_together_mean_this_actor_in_this_role(directory):
 
 def test_an_actor_alone_means_in_any_role(directory):
     assert slugs("actor=departement-du-pas-de-calais") == ["fe2i", "maison-des-echanges"]
+
+
+def test_an_actor_is_found_by_its_name_as_the_filter_form_sends_it(directory):
+    # The form's field suggests names; links give slugs. Case and spaces do not matter.
+    assert slugs("actor=Fondation+Macif") == ["fe2i"]
+    assert slugs("actor=+fondation+macif+&role=funder") == ["fe2i"]
+
+
+def test_an_actor_name_that_is_not_one_is_reported(directory):
+    filterset = filtered("actor=Fondation+Mac")
+    assert filterset.form.errors["actor"] == [
+        "Aucun acteur ne s’appelle « Fondation Mac » : choisissez-en un parmi les suggestions."
+    ]
+    assert filterset.qs.count() == 2  # ignored, the other filters still apply
+
+
+def test_a_name_that_two_actors_share_asks_for_the_one_meant(directory):
+    namesake = create_actor("Fondation MACIF", slug="fondation-macif-2")
+    Involvement.objects.create(
+        initiative=directory["maison"], actor=namesake, role=Involvement.Role.SUPPORT
+    )
+    filterset = filtered("actor=fondation+macif")
+    assert "actor" in filterset.form.errors
+    assert "Plusieurs acteurs" in filterset.form.errors["actor"][0]
+    assert slugs("actor=fondation-macif") == ["fe2i"]  # its slug still says which
 
 
 def test_a_role_alone_means_someone_plays_it(directory):

@@ -13,6 +13,7 @@ from evaluation.models import Assessment, Criterion, CriterionScore, Framework
 from initiatives import map as map_data
 from initiatives.filters import InitiativeFilter
 from initiatives.models import Initiative, Territory
+from tests.conftest import make_territory
 
 WORLD = "-180,-90,180,90"
 FRANCE = "-5.5,41,10,51.5"
@@ -235,17 +236,65 @@ def test_the_collection_gives_the_extent_of_its_features(client, directory):
     assert collection["bbox"] == [2.55, 49.3236, 6.1208, 50.4833]
 
 
-def test_the_collection_counts_matching_initiatives_without_a_point(client, directory):
+def test_the_collection_counts_matching_initiatives_without_a_point(client, directory, commit):
     collection = map_api(client, zoom=5).json()
 
     assert collection["unlocated"] == 0
 
-    directory["fe2i"].latitude = directory["fe2i"].longitude = None
-    directory["fe2i"].save()
+    with commit():
+        directory["fe2i"].latitude = directory["fe2i"].longitude = None
+        directory["fe2i"].save()
     collection = map_api(client, zoom=5).json()
 
     assert collection["unlocated"] == 1
     assert collection["total"] == 1
+
+
+def test_the_collection_counts_and_names_the_matching_initiatives_outside_the_view(
+    client, directory, territories, make_initiative
+):
+    canada = make_territory("canada", "Canada", Territory.Kind.COUNTRY, code="CA", country="CA")
+    quebec = make_territory(
+        "quebec",
+        "Québec",
+        Territory.Kind.PROVINCE,
+        canada,
+        "QC",
+        "CA",
+        latitude=52.9,
+        longitude=-73.5,
+    )
+    montreal = make_territory(
+        "montreal", "Montréal", Territory.Kind.MUNICIPALITY, quebec, "66023", "CA"
+    )
+    for name in ["Cuisine collective", "Coopérative de solidarité"]:
+        make_initiative(name, commune=montreal, latitude=45.5, longitude=-73.6)
+    Territory.objects.filter(slug="grand-est").update(latitude=48.7, longitude=5.8)
+
+    france = map_api(client, bbox=FRANCE, zoom=6).json()
+    assert france["total"] == 2
+    assert france["outside"] == {"count": 2, "places": ["Québec"], "more": False}
+
+    # Over the Pas-de-Calais: Grand Est's Fe2i is outside too, and named first (the larger
+    # count comes first; here 2 against 1).
+    artois = map_api(client, bbox="2,50,3,51", zoom=9).json()
+    assert artois["total"] == 1
+    assert artois["outside"] == {"count": 3, "places": ["Québec", "Grand Est"], "more": False}
+
+    everything = map_api(client, bbox=WORLD, zoom=2).json()
+    assert everything["outside"] == {"count": 0, "places": [], "more": False}
+
+    # The filters apply: only the list's results count.
+    one_theme = map_api(client, bbox=FRANCE, zoom=6, q="cuisine").json()
+    assert one_theme["outside"] == {"count": 1, "places": ["Québec"], "more": False}
+
+
+def test_a_write_changes_the_count_outside_the_view(client, directory, commit):
+    assert map_api(client, bbox=FRANCE, zoom=6).json()["outside"]["count"] == 0
+    with commit():
+        directory["fe2i"].latitude, directory["fe2i"].longitude = 45.5, -73.6
+        directory["fe2i"].save()
+    assert map_api(client, bbox=FRANCE, zoom=6).json()["outside"]["count"] == 1
 
 
 # --- Filters: the list's FilterSet -----------------------------------------------------------
@@ -485,32 +534,38 @@ def test_the_map_data_only_answers_get(client, directory):
 
 
 @pytest.mark.parametrize("extra", [0, 400])
-def test_the_map_makes_four_queries_however_many_initiatives(
+def test_the_map_makes_five_queries_however_many_initiatives_and_three_when_panning(
     client, django_assert_num_queries, directory, extra
 ):
     scatter(extra, seed=6)
     # 1 the data version (ETag), 2 the grid squares, 3 the initiatives shown one by one with
-    # their themes, 4 the count of matching initiatives without a point.
-    with django_assert_num_queries(4):
+    # their themes, 4 the matching initiatives with and without a point, 5 the régions
+    # holding them (stored counts).
+    with django_assert_num_queries(5):
         collection = map_api(client, bbox=FRANCE, zoom=6).json()
     assert points_of(collection["features"])
+    # 4 and 5 do not depend on the view: panning reads them from the cache.
+    with django_assert_num_queries(3):
+        map_api(client, bbox="-4,42,9,51", zoom=6)
 
 
 @pytest.mark.parametrize("extra", [0, 400])
-def test_the_map_makes_three_queries_at_street_level(
+def test_the_map_makes_two_queries_at_street_level_when_panning(
     client, django_assert_num_queries, directory, extra
 ):
     scatter(extra, seed=7)
-    # 1 the data version, 2 the initiatives with their themes, 3 the count without a point.
-    with django_assert_num_queries(3):
-        map_api(client, bbox=FRANCE, zoom=18)
+    map_api(client, bbox=FRANCE, zoom=18)
+    # 1 the data version, 2 the initiatives with their themes.
+    with django_assert_num_queries(2):
+        map_api(client, bbox="-4,42,9,51", zoom=18)
 
 
 def test_each_filter_needing_a_lookup_adds_one_query(
     client, django_assert_num_queries, crowded_directory
 ):
-    # 4 as above, plus the theme, territory and actor lookups of the filter form.
-    with django_assert_num_queries(7):
+    # 4 as above, 5 and 6 the régions of a filtered directory (counted, then named), plus the
+    # theme, territory and actor lookups of the filter form.
+    with django_assert_num_queries(9):
         map_api(
             client,
             bbox=FRANCE,

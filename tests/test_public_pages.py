@@ -103,15 +103,36 @@ def test_the_list_shows_facet_counts_beside_the_options(client, directory):
     )
 
 
-def test_the_actor_filter_says_when_it_lists_only_the_most_involved(client, directory, monkeypatch):
-    note = "Seuls les acteurs les plus impliqués dans ces résultats sont proposés ici."
-    assert note not in text_of(client.get(reverse("initiative_list")))
+def test_the_actor_filter_is_a_name_field_suggesting_the_most_involved(
+    client, directory, monkeypatch
+):
+    page = text_of(client.get(reverse("initiative_list")))
+    assert (
+        '<input type="text" id="filter-actor" name="actor" list="filter-actor-suggestions"' in page
+    )
+    suggestions = re.findall(r'<datalist id="filter-actor-suggestions">.*?</datalist>', page, re.S)[
+        0
+    ]
+    assert '<option value="Département du Pas-de-Calais">2 initiatives</option>' in suggestions
+    assert "Tapez un nom : les acteurs impliqués dans ces résultats sont proposés." in page
 
     monkeypatch.setattr(filters, "ACTOR_FACET_LIMIT", 1)
     cache.clear()  # the facets counted above are cached until the directory changes
     page = text_of(client.get(reverse("initiative_list")))
-    assert note in page
-    assert re.findall(r'<select id="filter-actor".*?</select>', page, re.S)[0].count("<option") == 2
+    assert "Tapez un nom : les acteurs les plus impliqués dans ces résultats sont proposés." in page
+    suggestions = re.findall(r'<datalist id="filter-actor-suggestions">.*?</datalist>', page, re.S)[
+        0
+    ]
+    assert suggestions.count("<option") == 1
+
+
+def test_the_chosen_actor_is_shown_by_its_name(client, directory):
+    for actor in ["fondation-macif", "Fondation Macif"]:
+        page = text_of(client.get(reverse("initiative_list"), {"actor": actor}))
+        assert 'list="filter-actor-suggestions" autocomplete="off" value="Fondation Macif"' in page
+    page = text_of(client.get(reverse("initiative_list"), {"actor": "Fondation Mac"}))
+    assert 'autocomplete="off" value="Fondation Mac"' in page  # kept, to be corrected
+    assert "Aucun acteur ne s’appelle « Fondation Mac »" in page
 
 
 def test_the_filter_form_works_without_javascript(client, directory):

@@ -6,12 +6,15 @@
 // in the history, so that the address bar stays shareable and Back works.
 // Hooks: see the comment at the top of templates/initiatives/includes/filter_form.html.
 
+import { filterTiming } from "./filter_timing.js";
+
 const form = document.querySelector("[data-filter-form]");
 const TYPING_DELAY = 500;
 const WIDE_SCREEN = "(min-width: 60em)";
 
 let pending = null;
 let timer = null;
+let loaded = window.location.href; // the address of the results shown, or being fetched
 
 function queryString() {
   const params = new URLSearchParams();
@@ -50,6 +53,10 @@ function swap(newDocument) {
 }
 
 async function load(url, { push }) {
+  // A suggested actor's name filters at once, then again on change: one fetch is enough.
+  const target = new URL(url, window.location.href).href;
+  if (push && target === loaded) return;
+  loaded = target;
   pending?.abort();
   const controller = new AbortController();
   pending = controller;
@@ -84,22 +91,19 @@ function schedule(delay) {
   timer = window.setTimeout(() => load(url.pathname + queryString(), { push: true }), delay);
 }
 
-function isTyped(element) {
-  return element.matches("input[type=search], input[type=number]");
-}
-
 if (form) {
   form.classList.add("is-live");
   const panel = form.querySelector("details");
   if (panel && window.matchMedia(WIDE_SCREEN).matches) panel.open = true;
 
   // Controls associated with the form from outside it (the sort menu) bubble to the document.
-  document.addEventListener("change", (event) => {
-    if (event.target.form === form && !isTyped(event.target)) schedule(0);
-  });
-  document.addEventListener("input", (event) => {
-    if (event.target.form === form && isTyped(event.target)) schedule(TYPING_DELAY);
-  });
+  for (const type of ["change", "input"]) {
+    document.addEventListener(type, (event) => {
+      if (event.target.form !== form) return;
+      const timing = filterTiming(event);
+      if (timing) schedule(timing === "typing" ? TYPING_DELAY : 0);
+    });
+  }
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     schedule(0);

@@ -4,6 +4,7 @@
 // list and to this map without reloading; without JavaScript the form simply submits.
 import { ClusterLayer } from "./map_clusters.js";
 import { createMap, format, readConfig } from "./map_common.js";
+import { filterTiming } from "./filter_timing.js";
 
 // Listed under the map, at most, of the initiatives and of the clusters in view.
 const MAX_LISTED = 50;
@@ -54,6 +55,10 @@ function start(element) {
     });
   }
 
+  document.querySelector("[data-map-show-all]")?.addEventListener("click", () => {
+    layer.fitToResults();
+  });
+
   const form = document.querySelector("[data-map-filters] form");
   if (form) followFilters(form, layer, config);
 }
@@ -90,22 +95,19 @@ function followFilters(form, layer, config) {
 
   // Back and Forward: the server renders the form and the map for that address again.
   window.addEventListener("popstate", () => window.location.reload());
-  form.addEventListener("change", (event) => {
-    if (!isTyped(event.target)) apply();
-  });
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     apply();
   });
-  form.addEventListener("input", (event) => {
-    if (!isTyped(event.target)) return;
-    clearTimeout(typing);
-    typing = setTimeout(apply, 500);
-  });
-}
-
-function isTyped(element) {
-  return element.matches("input[type=search], input[type=text], input[type=number]");
+  for (const type of ["change", "input"]) {
+    form.addEventListener(type, (event) => {
+      const timing = filterTiming(event);
+      if (!timing) return;
+      clearTimeout(typing);
+      if (timing === "now") apply();
+      else typing = setTimeout(apply, 500);
+    });
+  }
 }
 
 // The counts beside the options depend on the other filters: take the server's new version
@@ -170,6 +172,19 @@ function escapeAttribute(text) {
     .replaceAll(">", "&gt;");
 }
 
+// "3 outside this view: Québec, Rio Grande do Sul.", with a button that shows them all.
+function showOutside(section, outside, text) {
+  const paragraph = section.querySelector("[data-map-outside]");
+  if (!paragraph || !outside) return;
+  paragraph.hidden = outside.count === 0;
+  const places = outside.places.join(", ");
+  const template = !places ? text.outsideUnnamed : outside.more ? text.outsideElsewhere : text.outside;
+  paragraph.querySelector("[data-map-outside-text]").textContent = format(template, {
+    count: outside.count,
+    places,
+  });
+}
+
 // What the map shows, as text beside it (under it on a phone): its count, the initiatives
 // shown one by one with their links, and each cluster as a button that zooms in on it. So the
 // map is never the only way to the results.
@@ -179,6 +194,7 @@ function listInView(section, collection, layer, text) {
   const total = collection.total;
   count.textContent =
     total === 0 ? text.noneInView : format(total === 1 ? text.oneInView : text.inView, { count: total });
+  showOutside(section, collection.outside, text);
   const points = collection.features.filter((feature) => !feature.properties.cluster);
   const clusters = collection.features.filter((feature) => feature.properties.cluster);
   points.sort((a, b) => a.properties.name.localeCompare(b.properties.name));

@@ -188,3 +188,32 @@ def test_on_a_wide_screen_the_filters_are_open(page, live_server, demo):
     page.goto(live_server.url + "/initiatives/")
     expect(page.locator("#filter-q")).to_be_visible()
     expect(page.locator("#filter-panel > summary")).to_be_hidden()
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+@pytest.mark.parametrize("path", ["/initiatives/", "/carte/"])
+def test_the_actor_filter_suggests_names_as_one_types(page, live_server, demo, width, path):
+    from actors.models import Actor
+
+    funder = Actor.objects.get(name="Fondation Macif")
+    page.set_viewport_size({"width": width, "height": 800})
+    page.goto(live_server.url + path)
+    if not page.locator("#filter-actor").is_visible():
+        page.locator("#filter-panel > summary").click()
+    field = page.get_by_label("Acteur", exact=True)
+    suggestions = page.locator("#filter-actor-suggestions option")
+    assert funder.name in suggestions.evaluate_all("options => options.map(o => o.value)")
+
+    # A half-typed name filters nothing; a suggested one filters at once.
+    field.press_sequentially("Fondation Ma")
+    page.wait_for_timeout(800)
+    expect(page).not_to_have_url(re.compile(r"actor="))
+    field.press_sequentially("cif")
+    expect(page).to_have_url(re.compile(r"actor=Fondation\+Macif"))
+    if path == "/initiatives/":
+        found = funder.involvements.public().values("initiative").distinct().count()
+        expect(page.locator("#results-title")).to_contain_text(f"{found} initiative")
+    else:
+        expect(page.locator("[data-map-in-view-count]")).to_contain_text("initiative")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert page.console_errors == []

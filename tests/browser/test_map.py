@@ -118,6 +118,32 @@ def test_a_text_list_under_the_map_follows_the_view(page, live_server, demo):
     assert page.console_errors == []
 
 
+@pytest.mark.parametrize("width", [360, 1280])
+def test_the_initiatives_outside_the_view_are_counted_named_and_shown_on_demand(
+    page, live_server, demo, width
+):
+    page.set_viewport_size({"width": width, "height": 800})
+    page.goto(live_server.url + "/carte/")
+    outside = page.locator("[data-map-outside]")
+    # The demo's view is France: its initiatives in Québec and in Brazil are outside it.
+    expect(outside).to_be_visible()
+    expect(outside).to_contain_text(re.compile(r"\d+ hors de cette vue : .*Québec"))
+    expect(outside).to_contain_text("Rio Grande do Sul")
+    in_view = int(map_element(page).get_attribute("data-total"))
+    count = int(re.match(r"\d+", outside.inner_text()).group())
+    assert in_view + count == Initiative.objects.published().with_point().count()
+
+    # With the keyboard, the button shows them all: nothing is left outside.
+    outside.get_by_role("button", name="Voir tous les résultats sur la carte").focus()
+    page.keyboard.press("Enter")
+    expect(outside).to_be_hidden()
+    expect(map_element(page)).to_have_attribute(
+        "data-total", str(Initiative.objects.published().with_point().count())
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert page.console_errors == []
+
+
 def test_initiatives_at_one_address_share_a_marker_that_lists_them_all(page, live_server, demo):
     # Two Strasbourg initiatives share one point: the territory opens the map on them.
     page.goto(live_server.url + "/carte/?territory=bas-rhin")
