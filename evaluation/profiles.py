@@ -120,16 +120,28 @@ def initiative_profiles(initiative):
     return profiles
 
 
+# More profiles than this on one radar hide each other: each gets its own small radar.
+OVERLAID_PROFILES = 2
+
+
 @dataclass
 class Comparison:
     framework: object
     columns: list  # [(initiative, assessment or None)], in the order asked for
     rows: list  # [(Axis, [(score or None, assessed?) per initiative])]
-    chart: object
+    chart: object  # the profiles overlaid, when there are at most OVERLAID_PROFILES
+    small_multiples: list  # else [(initiative, its own radar)], all on the same scale
+
+    @property
+    def charts(self):
+        if self.chart:
+            return [self.chart]
+        return [chart for _initiative, chart in self.small_multiples]
 
 
 def compare(initiatives):
-    """Side-by-side profiles of a few initiatives, one overlaid radar per grid: 4 queries."""
+    """Side-by-side profiles of a few initiatives, per grid: one overlaid radar, or small
+    multiples when more than OVERLAID_PROFILES are assessed with the grid. 4 queries."""
     comparisons = []
     for group in group_by_grid(latest_assessments([i.pk for i in initiatives])):
         by_initiative = {a.initiative_id: a for a in group.assessments}
@@ -138,19 +150,40 @@ def compare(initiatives):
             group.values[assessment.pk] if assessment else [None] * len(group.axes)
             for _initiative, assessment in columns
         ]
-        chart = radar_chart(
-            f"compare-{group.framework.slug}",
-            _("%(grid)s: profiles compared") % {"grid": group.framework.name},
-            [(axis.code, axis.name) for axis in group.axes],
-            [
-                (initiative.name, column_values, number)
-                for number, ((initiative, assessment), column_values) in enumerate(
-                    zip(columns, values, strict=True)
+        axes = [(axis.code, axis.name) for axis in group.axes]
+        levels = scale_levels(group.framework)
+        # The style number is the column's: an initiative keeps its colour in every grid.
+        assessed = [
+            (number, initiative, column_values)
+            for number, ((initiative, assessment), column_values) in enumerate(
+                zip(columns, values, strict=True)
+            )
+            if assessment
+        ]
+        chart, small_multiples = None, []
+        if len(assessed) <= OVERLAID_PROFILES:
+            chart = radar_chart(
+                f"compare-{group.framework.slug}",
+                _("%(grid)s: profiles compared") % {"grid": group.framework.name},
+                axes,
+                [(initiative.name, scores, number) for number, initiative, scores in assessed],
+                levels,
+            )
+        else:
+            small_multiples = [
+                (
+                    initiative,
+                    radar_chart(
+                        f"compare-{group.framework.slug}-{number}",
+                        _("%(grid)s: profile of %(initiative)s")
+                        % {"grid": group.framework.name, "initiative": initiative.name},
+                        axes,
+                        [(initiative.name, scores, number)],
+                        levels,
+                    ),
                 )
-                if assessment
-            ],
-            scale_levels(group.framework),
-        )
+                for number, initiative, scores in assessed
+            ]
         comparisons.append(
             Comparison(
                 framework=group.framework,
@@ -168,6 +201,7 @@ def compare(initiatives):
                     for index, axis in enumerate(group.axes)
                 ],
                 chart=chart,
+                small_multiples=small_multiples,
             )
         )
     return comparisons

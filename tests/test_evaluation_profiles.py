@@ -634,11 +634,25 @@ def test_the_comparison_overlays_two_profiles_with_a_table(client, four_assessed
     assert "non évaluée avec cette grille" in page  # Fe2i has no CSESS assessment
 
 
-def test_the_comparison_shows_four_initiatives_side_by_side(client, four_assessed):
-    page = client.get(compare_url(*(i.slug for i in four_assessed))).content.decode()
-    radar = svg_elements(page, "radar-chart")[0]
-    assert len(radar.findall(f"{SVG}g[@class='radar-series']")) == 4
-    for initiative in four_assessed:
+@pytest.mark.parametrize("count", [3, 4])
+def test_more_than_two_profiles_get_one_small_radar_each_on_the_same_scale(
+    client, four_assessed, count
+):
+    initiatives = four_assessed[:count]
+    page = client.get(compare_url(*(i.slug for i in initiatives))).content.decode()
+    section = re.search(r'<section class="comparison".*?</section>', page, re.S).group(0)
+    radars = svg_elements(section, "radar-chart")
+    assert len(radars) == count
+    for radar, initiative in zip(radars, initiatives, strict=True):
+        series = radar.findall(f"{SVG}g[@class='radar-series']")
+        assert [s.get("data-series") for s in series] == [initiative.name]
+        assert radar.get("viewBox") == radars[0].get("viewBox")
+        assert radar.get("data-maximum") == radars[0].get("data-maximum")
+    assert re.findall(r"<h3>(.*?)</h3>", section) == [
+        i.name.replace("'", "&#x27;") for i in initiatives
+    ]
+    assert "scores par dimension (de 0 à 3)" in section
+    for initiative in initiatives:
         assert initiative.get_absolute_url() in page
 
 

@@ -76,3 +76,25 @@ def test_the_evaluation_pages_have_no_serious_accessibility_violation(
     page.goto(live_server.url + path)
     assert serious_accessibility_violations(page) == []
     assert [error for error in page.console_errors if "400" not in error] == []
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_four_compared_profiles_get_small_radars_of_one_size(page, live_server, demo, width):
+    compared = ["maison-des-echanges", "mulhouse-territoire-de-co-responsabilite"]
+    compared += ["reseau-envie", "alter-incub"]  # all four assessed with the Godin markers
+    page.set_viewport_size({"width": width, "height": 800})
+    page.goto(live_server.url + "/comparer/?" + "&".join(f"i={slug}" for slug in compared))
+    godin = page.locator("section.comparison").first
+    radars = godin.locator(".small-multiples svg.radar-chart")
+    expect(radars).to_have_count(4)
+    widths = {round(radar.bounding_box()["width"]) for radar in radars.all()}
+    assert len(widths) == 1 and widths.pop() > 250
+    for radar in radars.all():
+        assert radar.locator(".radar-series").count() == 1
+    # Two profiles share one radar, with its legend; it is as wide whatever the names.
+    page.goto(live_server.url + "/comparer/?i=maison-des-echanges&i=reseau-envie")
+    expect(page.locator(".comparison-radar svg.radar-chart").first).to_be_visible()
+    assert page.locator(".small-multiples").count() == 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert serious_accessibility_violations(page) == []
+    assert page.console_errors == []
