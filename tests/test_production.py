@@ -7,10 +7,14 @@ import time
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import caches
+from django.core.exceptions import PermissionDenied
 from django.db import OperationalError
-from django.test import RequestFactory, override_settings
+from django.test import Client, RequestFactory, override_settings
 from django.urls import path, reverse
+from django.utils import translation
+from django.views.defaults import permission_denied
 
 from config.views import server_error
 
@@ -140,6 +144,57 @@ def test_the_404_page_is_in_the_sites_look_and_language(client, db, url, words):
     assert response.status_code == 404
     page = response.content.decode()
     assert words in page
+    assert 'class="site-header"' in page
+
+
+def test_the_403_page_is_in_the_sites_look(curator_client):
+    response = curator_client.get(reverse("admin:auth_user_changelist"))
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "Accès refusé" in page
+    assert 'class="site-header"' in page
+
+
+def test_the_403_page_is_in_english_on_the_english_site(db):
+    # No public page refuses access today but for a form's expired token (below): the
+    # handler itself, as Django calls it, on the English site.
+    request = RequestFactory().get("/en/")
+    request.user = AnonymousUser()
+    with translation.override("en"):
+        response = permission_denied(request, PermissionDenied())
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert "Access refused" in page
+    assert '<html lang="en"' in page
+    assert 'class="site-header"' in page
+
+
+@pytest.mark.parametrize(
+    "url, words",
+    [("/proposer/", "Le formulaire a expiré"), ("/en/proposer/", "The form has expired")],
+)
+def test_a_form_sent_without_its_security_token_gets_a_403_in_the_sites_look(db, url, words):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(url, {"name": "Une initiative"})
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert words in page
+    assert 'class="site-header"' in page
+    assert "CSRF" not in page  # no jargon
+
+
+@pytest.mark.parametrize(
+    "language, words",
+    [("fr", "Une erreur s'est produite de notre côté"), ("en", "Something went wrong")],
+)
+def test_the_500_page_is_static_and_in_the_visitors_language(
+    db, language, words, django_assert_num_queries
+):
+    with translation.override(language), django_assert_num_queries(0):
+        response = raising(ZeroDivisionError("secret detail"))
+    page = response.content.decode()
+    assert words in page
+    assert f'<html lang="{language}"' in page
     assert 'class="site-header"' in page
 
 

@@ -114,6 +114,7 @@ def test_the_static_error_page_and_the_admin_carry_the_name(
     except RuntimeError:
         page = server_error(request).content.decode()
     assert "Réseau Alpha" in page and not ESSAIM.search(page)
+    assert '<link rel="stylesheet" href="/site.css">' in page  # its colours
     admin = admin_client.get(reverse("admin:index")).content.decode()
     assert "Réseau Alpha — administration des curateurs" in admin
 

@@ -42,3 +42,9 @@ def site_name():
     """settings.SITE_NAME, for the templates rendered without the context processors (the
     e-mails, the static error pages)."""
     return settings.SITE_NAME
+
+
+@register.simple_tag
+def site_colour():
+    """settings.SITE_COLOUR, for the static error pages (see site_name)."""
+    return settings.SITE_COLOUR

@@ -6,6 +6,8 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
+from tests.browser.conftest import serious_accessibility_violations
+
 # serialized_rollback: the flush after each test would otherwise drop what migrations create
 # (the Curators group, the evaluation grids that load_demo relies on).
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -217,3 +219,42 @@ def test_the_actor_filter_suggests_names_as_one_types(page, live_server, demo, w
         expect(page.locator("[data-map-in-view-count]")).to_contain_text("initiative")
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     assert page.console_errors == []
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_the_error_pages_are_in_the_sites_look_and_language(page, live_server, width):
+    from django.test import Client
+    from django.utils import translation
+
+    from tests.test_production import raising
+
+    page.set_viewport_size({"width": width, "height": 800})
+    expired_form = Client(enforce_csrf_checks=True).post("/en/proposer/").content.decode()
+    with translation.override("fr"):
+        server_error = raising(ZeroDivisionError()).content.decode()
+    pages = [
+        ("/nulle-part/", 404, "Page introuvable"),
+        ("/en/nowhere/", 404, "Page not found"),
+        # As the server sends them: the static 500 page, the expired form's 403.
+        ("/erreur-500/", 500, "Une erreur s'est produite de notre côté"),
+        ("/erreur-403/", 403, "The form has expired"),
+    ]
+
+    def answer_with(body):
+        return lambda route: route.fulfill(status=200, body=body, content_type="text/html")
+
+    for path, body in [("/erreur-500/", server_error), ("/erreur-403/", expired_form)]:
+        page.route(live_server.url + path, answer_with(body))
+    for path, status, heading in pages:
+        response = page.goto(live_server.url + path)
+        if status == 404:
+            assert response.status == 404
+        expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+        expect(page.locator(".site-header .brand")).to_be_visible()
+        assert page.evaluate("getComputedStyle(document.body).fontFamily") != "Times New Roman"
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        assert serious_accessibility_violations(page) == [], path
+        page.get_by_role("link", name=re.compile("accueil|home page")).last.click()
+        expect(page).to_have_url(re.compile(r"/(en/)?$"))
+    # Chromium logs each 404 document as a resource that failed to load; nothing else failed.
+    assert len(page.console_errors) == 2, page.console_errors
