@@ -11,14 +11,21 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django_filters.widgets import SuffixedMultiWidget
 
+from initiatives import freshness
+
 from .models import Assessment, Dimension, Framework
 
 
 def grids_with_dimensions():
-    """The current grids, each with its [(dimension key, name)]: one query.
+    """The current grids, each with its [(dimension key, name)]: one query, or none from the
+    cache while the directory has not changed (every list and map page shows them).
 
     A dimension's key, "<grid slug>.<dimension code>", is the dimension filter's value.
     """
+    return freshness.cached("grids-with-dimensions", read_grids_with_dimensions)
+
+
+def read_grids_with_dimensions():
     grids = {}
     dimensions = (
         Dimension.objects.filter(framework__is_current=True)

@@ -292,13 +292,9 @@ class AssessmentQuerySet(models.QuerySet):
         return self.published().filter(~Exists(newer))
 
     def for_profiles(self):
-        """With what a radar needs: the grid, its scale's levels and its dimensions.
-
-        Three queries when there is at least one assessment (the rows and two prefetches).
-        """
-        return self.select_related("framework__scale", "initiative").prefetch_related(
-            "framework__scale__levels", "framework__dimensions"
-        )
+        """With their grid and initiative, for a radar: its scale's levels and its dimensions
+        come from profiles.grid_parts(), the same for every page."""
+        return self.select_related("framework", "initiative")
 
     def dimension_scores(self):
         """The one definition of a dimension score, one row per assessment and dimension.

@@ -12,8 +12,10 @@ from statistics import fmean
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from initiatives import freshness
+
 from .charts import radar_chart, series_chart
-from .models import Assessment, Observation
+from .models import Assessment, Dimension, Observation, ScaleLevel
 
 
 @dataclass
@@ -28,6 +30,7 @@ class GridGroup:
 
     framework: object  # the newest version among the group's assessments
     axes: list
+    levels: list  # the [(value, label)] of its scale
     assessments: list = field(default_factory=list)
     values: dict = field(default_factory=dict)  # assessment pk → [score or None per axis]
 
@@ -40,8 +43,35 @@ def score_table(assessments):
     return {(row["assessment"], row["dimension"]): row["score"] for row in rows}
 
 
+@dataclass
+class GridParts:
+    """What a radar needs of the grids besides the scores, by framework pk."""
+
+    levels: dict  # [(value, label)] of the grid's scale
+    dimensions: dict  # [(dimension pk, code, name)], in the grid's order
+
+
+def grid_parts():
+    """The GridParts of every grid and version, from the cache while the directory has not
+    changed (a write to a grid bumps its version): the same for every page with a radar, so
+    that a page reads only its own assessments and scores. Two queries when not cached."""
+
+    def read():
+        levels, dimensions = defaultdict(list), defaultdict(list)
+        for framework, value, label in ScaleLevel.objects.filter(
+            scale__frameworks__isnull=False
+        ).values_list("scale__frameworks", "value", "label"):
+            levels[framework].append((value, label))
+        for row in Dimension.objects.values_list("framework", "pk", "code", "name"):
+            dimensions[row[0]].append(row[1:])
+        return GridParts(levels=dict(levels), dimensions=dict(dimensions))
+
+    return freshness.cached("grid-parts", read)
+
+
 def latest_assessments(initiatives):
-    """The latest public assessment of these initiatives with each grid: three queries."""
+    """The latest public assessment of these initiatives with each grid, with its grid:
+    one query."""
     return list(
         Assessment.objects.latest_published()
         .filter(initiative__in=initiatives)
@@ -57,6 +87,7 @@ def group_by_grid(assessments):
     are the union, named after the newest version, and the missing scores are None.
     """
     scores = score_table(assessments)
+    parts = grid_parts() if assessments else GridParts(levels={}, dimensions={})
     by_slug = defaultdict(list)
     for assessment in assessments:
         by_slug[assessment.framework.slug].append(assessment)
@@ -69,22 +100,22 @@ def group_by_grid(assessments):
         )
         axes = {}
         for framework in frameworks:
-            for dimension in framework.dimensions.all():
-                axes.setdefault(dimension.code, Axis(dimension.code, dimension.name))
-        group = GridGroup(framework=frameworks[0], axes=list(axes.values()))
+            for _pk, code, name in parts.dimensions.get(framework.pk, []):
+                axes.setdefault(code, Axis(code, name))
+        group = GridGroup(
+            framework=frameworks[0],
+            axes=list(axes.values()),
+            levels=parts.levels.get(frameworks[0].pk, []),
+        )
         for assessment in group_assessments:
             by_code = {
-                dimension.code: scores.get((assessment.pk, dimension.pk))
-                for dimension in assessment.framework.dimensions.all()
+                code: scores.get((assessment.pk, pk))
+                for pk, code, _name in parts.dimensions.get(assessment.framework.pk, [])
             }
             group.assessments.append(assessment)
             group.values[assessment.pk] = [by_code.get(axis.code) for axis in group.axes]
         groups.append(group)
     return groups
-
-
-def scale_levels(framework):
-    return [(level.value, level.label) for level in framework.scale.levels.all()]
 
 
 @dataclass
@@ -107,7 +138,7 @@ def initiative_profiles(initiative):
             % {"grid": assessment.framework.name, "initiative": initiative.name},
             [(axis.code, axis.name) for axis in group.axes],
             [(initiative.name, values)],
-            scale_levels(assessment.framework),
+            group.levels,
         )
         profiles.append(
             Profile(
@@ -151,7 +182,7 @@ def compare(initiatives):
             for _initiative, assessment in columns
         ]
         axes = [(axis.code, axis.name) for axis in group.axes]
-        levels = scale_levels(group.framework)
+        levels = group.levels
         # The style number is the column's: an initiative keeps its colour in every grid.
         assessed = [
             (number, initiative, column_values)
@@ -240,7 +271,7 @@ def average_profiles(initiatives, chart_prefix="average"):
             % {"grid": group.framework.name, "count": assessed},
             [(axis.code, axis.name) for axis in group.axes],
             [(_("Average"), means)],
-            scale_levels(group.framework),
+            group.levels,
         )
         profiles.append(
             AverageProfile(

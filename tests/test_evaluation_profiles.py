@@ -531,7 +531,7 @@ def render_initiative_block(initiative):
     )
 
 
-def test_the_initiative_evaluation_block_runs_five_queries(
+def test_the_initiative_evaluation_block_runs_three_queries_of_its_own(
     directory, grid, jobs, django_assert_num_queries
 ):
     maison = directory["maison"]
@@ -547,11 +547,25 @@ def test_the_initiative_evaluation_block_runs_five_queries(
             value=year,
             source="x",
         )
-    # 1 latest public assessments, 2 their scales' levels, 3 their dimensions,
-    # 4 the dimension scores, 5 the initiative's observations with their indicators.
-    with django_assert_num_queries(5):
+    # 1 the directory version (read once per request; here, outside one, for the cache),
+    # 2 the grids' levels and 3 their dimensions (the same on every page, then cached),
+    # 4 latest public assessments, 5 the dimension scores, 6 the initiative's observations
+    # with their indicators.
+    with django_assert_num_queries(6):
         html = render_initiative_block(maison)
     assert html.count('class="radar-chart"') == 2
+    with django_assert_num_queries(4):  # 2 and 3 from the cache
+        assert render_initiative_block(maison) == html
+
+
+def test_a_dimension_renamed_shows_at_once_on_the_radars(directory, grid, commit):
+    assess(directory["maison"], grid, FULL)
+    assert "Gouvernance" in render_initiative_block(directory["maison"])  # now cached
+    with commit():
+        dimension = grid.dimensions.get(code="GOV")
+        dimension.name = "Gouvernance partagée"
+        dimension.save()
+    assert "Gouvernance partagée" in render_initiative_block(directory["maison"])
 
 
 def test_the_initiative_page_runs_as_many_queries_with_many_assessments_as_with_one(
@@ -585,6 +599,7 @@ def test_the_initiative_page_runs_as_many_queries_with_many_assessments_as_with_
             assert client.get(initiative.get_absolute_url()).status_code == 200
         return len(queries)
 
+    count(fe2i)  # the grids' levels and dimensions, read once for every page (grid_parts)
     assert count(maison) == count(fe2i)
 
 
@@ -603,15 +618,18 @@ def four_assessed(directory, grid, make_initiative):
 
 
 @pytest.mark.parametrize("count", [2, 4])
-def test_the_comparison_page_runs_five_queries(
+def test_the_comparison_page_runs_four_queries_once_the_grids_are_cached(
     client, four_assessed, count, django_assert_num_queries
 ):
     initiatives = four_assessed[:count]
-    # 1 the initiatives by slug, 2 their latest public assessments, 3 the scales' levels,
-    # 4 the grids' dimensions, 5 the dimension scores.
-    with django_assert_num_queries(5):
+    # 1 the directory version, 2 the initiatives by slug, 3 their latest public assessments,
+    # 4 the dimension scores, 5 the scales' levels and 6 the grids' dimensions (the same for
+    # every page with a radar: then from the cache).
+    with django_assert_num_queries(6):
         response = client.get(compare_url(*(i.slug for i in initiatives)))
     assert response.status_code == 200
+    with django_assert_num_queries(4):
+        client.get(compare_url(*(i.slug for i in reversed(initiatives))))
 
 
 def test_the_comparison_overlays_two_profiles_with_a_table(client, four_assessed):
@@ -733,9 +751,12 @@ def test_a_theme_page_shows_the_average_profile_of_its_assessed_initiatives(
     assess(directory["maison"], grid, FULL)  # under Ressourceries, so under the circular economy
     assess(directory["fe2i"], grid, {**FULL, "ANC-1": 1})
     template = Template('{% include "evaluation/includes/average_profile.html" %}')
-    # 1 assessments, 2 levels, 3 dimensions, 4 dimension scores.
-    with django_assert_max_num_queries(4):
+    # 1 the directory version (for the cache, outside a request), 2 assessments, 3 levels,
+    # 4 dimensions (the same on every page: cached), 5 dimension scores.
+    with django_assert_max_num_queries(5):
         html = template.render(Context({"theme": themes["circular"]}))
+    with django_assert_max_num_queries(3):
+        assert template.render(Context({"theme": themes["circular"]})) == html
     assert "Ici, 2 initiatives ont une évaluation publiée." in html
     rows = re.findall(r'<th scope="row">(.*?)</th><td data-score="([^"]*)">', html)
     assert rows[0] == ("Ancrage territorial", "2.0")
@@ -880,3 +901,11 @@ def test_the_demo_loads_after_a_flush_that_removed_the_shipped_grids(db):
     assert Framework.objects.current().count() == 3
     assert Indicator.objects.get(slug="spiral-acces-aux-services").scale.slug == "spiral-5"
     assert Assessment.objects.published().count() >= 10
+
+
+def test_a_new_dimension_is_offered_at_once_by_the_lists_filter(client, directory, grid, commit):
+    assert "Grille de test" in client.get(reverse("initiative_list")).content.decode()  # cached
+    with commit():
+        Dimension.objects.create(framework=grid, code="COO", name="Coopération", position=9)
+    page = client.get(reverse("initiative_list")).content.decode()
+    assert '<option value="grille-test.COO">Coopération</option>' in page
