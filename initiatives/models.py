@@ -212,6 +212,21 @@ class TerritoryQuerySet(models.QuerySet):
         """The territory's ancestors and itself, from the root down."""
         return self.filter(path__in=territory.ancestor_paths()).order_by("depth")
 
+    def around(self, initiative):
+        """(the territories holding the initiative's commune, the commune first and the
+        countries left out; the territories where it also acts, by name): one query."""
+        above = initiative.commune.ancestor_paths() if initiative.commune_id else []
+        acting = Initiative.action_territories.through.objects.filter(initiative=initiative)
+        rows = self.filter(
+            Q(path__in=above, depth__gte=1) | Q(pk__in=acting.values("territory"))
+        ).annotate(acting=models.Exists(acting.filter(territory=models.OuterRef("pk"))))
+        rows = list(rows.order_by("name"))
+        places = sorted(
+            (territory for territory in rows if territory.path in above and territory.depth),
+            key=lambda territory: -territory.depth,
+        )
+        return places, [territory for territory in rows if territory.acting]
+
     def countries(self):
         """The countries, those of settings.COUNTRY_ORDER first in its order, then by name."""
         first = [

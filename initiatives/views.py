@@ -216,17 +216,13 @@ class InitiativeDetailView(DetailView):
         themes = list(initiative.themes.all())
         involvements = list(initiative.involvements.select_related("actor"))
         by_role = group_by_role(involvements)
-        places = (
-            list(Territory.objects.ancestors_of(initiative.commune).filter(depth__gte=1))[::-1]
-            if initiative.commune_id
-            else []
-        )
+        places, action_territories = Territory.objects.around(initiative)
         origin = initiative.replicated_from
         return super().get_context_data(
             initiative=initiative,
             themes=themes,
             places=places,
-            action_territories=list(initiative.action_territories.all()),
+            action_territories=action_territories,
             roles=[(role, heading, items) for role, heading, items in by_role if items],
             replicated_from=origin if origin and origin.is_public else None,
             replications=list(initiative.replications.published().order_by("name")),

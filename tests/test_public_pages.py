@@ -656,3 +656,19 @@ def test_pages_are_french_by_default_and_english_under_en(client, directory):
         url = reverse("initiative_detail", args=["fe2i"])
     assert url == "/en/initiatives/fe2i/"
     assert '<html lang="en">' in client.get(url).content.decode()
+
+
+def test_the_initiative_page_names_its_places_and_where_else_it_acts(
+    client, directory, territories, commit
+):
+    with commit():
+        directory["maison"].action_territories.set(
+            [territories["pas-de-calais"], territories["grand-est"]]
+        )
+    response = client.get(directory["maison"].get_absolute_url())
+    places = [t.name for t in response.context["places"]]
+    assert places == ["Bruay-la-Buissière", "Pas-de-Calais", "Hauts-de-France"]
+    acting = [t.name for t in response.context["action_territories"]]
+    assert acting == ["Grand Est", "Pas-de-Calais"]
+    page = text_of(response)
+    assert '<a href="/territoires/grand-est/">Grand Est</a>' in page

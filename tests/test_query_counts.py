@@ -128,10 +128,10 @@ def test_list_with_invalid_filters(client, data, django_assert_num_queries):
 
 def test_initiative_detail(client, data, django_assert_max_num_queries):
     # The initiative with its commune and origin; themes; involvements with actors; the
-    # commune's ancestors; territories of action; replications; related initiatives (and
-    # others of the département when fewer than six share a theme); evaluation:
-    # assessments, observations.
-    with django_assert_max_num_queries(10):
+    # commune's ancestors and the territories of action, in one query; replications;
+    # related initiatives (and others of the département when fewer than six share a
+    # theme); evaluation: assessments, observations.
+    with django_assert_max_num_queries(9):
         response = client.get(data["maison"].get_absolute_url())
     assert response.context["roles"]
 
