@@ -251,11 +251,7 @@ class InitiativeFilter(django_filters.FilterSet):
             stages=self.choice_options("stage", stages),
             legal_forms=self.choice_options("legal_form", legal_forms),
             territory=territory,
-            territory_ancestors=(
-                list(Territory.objects.ancestors_of(territory).exclude(pk=territory.pk))
-                if territory
-                else []
-            ),
+            territory_ancestors=territory.ancestors() if territory else [],
             territories=without("territory").count_by_subterritory(territory),
             actors=actors,
             actors_left_out=actors_left_out,

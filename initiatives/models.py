@@ -367,6 +367,15 @@ class Territory(RemembersLoadedValues, models.Model):
         if self.parent_id and self.pk and self.parent.path.startswith(self.path or "\0"):
             raise ValidationError({"parent": _("A territory cannot be placed inside itself.")})
 
+    def ancestors(self):
+        """Its ancestors from the root down, itself left out: from the cache while the
+        directory has not changed, for the filters, which name them at every request of a
+        list or map filtered on it (a move bumps the version)."""
+        return freshness.cached(
+            f"ancestors:{self.path}",
+            lambda: list(Territory.objects.ancestors_of(self).exclude(pk=self.pk)),
+        )
+
     def ancestor_paths(self):
         segments = self.path.rstrip("/").split("/")
         return ["/".join(segments[: i + 1]) + "/" for i in range(len(segments))]

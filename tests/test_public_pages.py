@@ -672,3 +672,17 @@ def test_the_initiative_page_names_its_places_and_where_else_it_acts(
     assert acting == ["Grand Est", "Pas-de-Calais"]
     page = text_of(response)
     assert '<a href="/territoires/grand-est/">Grand Est</a>' in page
+
+
+def test_a_territory_moved_shows_its_new_ancestors_in_the_filters(
+    client, directory, territories, commit
+):
+    def ancestors():
+        response = client.get(reverse("initiative_list"), {"territory": "pas-de-calais"})
+        return [t.slug for t in response.context["facets"].territory_ancestors]
+
+    assert ancestors() == ["france", "hauts-de-france"]  # now cached
+    with commit():
+        territories["pas-de-calais"].parent = territories["grand-est"]
+        territories["pas-de-calais"].save()
+    assert ancestors() == ["france", "grand-est"]

@@ -117,6 +117,9 @@ def test_list_with_every_filter_and_its_facets(client, data, django_assert_num_q
     with django_assert_num_queries(17 if connection.vendor == "postgresql" else 16):
         response = client.get(reverse("initiative_list"), ALL_FILTERS)
     assert [i.slug for i in response.context["page_obj"].object_list][0] == "fe2i"
+    # Other filters on the same territory: its ancestors and the grids come from the cache.
+    with django_assert_num_queries(15 if connection.vendor == "postgresql" else 14):
+        client.get(reverse("initiative_list"), {**ALL_FILTERS, "year_min": "1990"})
 
 
 def test_list_with_invalid_filters(client, data, django_assert_num_queries):
