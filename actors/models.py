@@ -146,6 +146,11 @@ class Currency(models.TextChoices):
     EUR = "EUR", "€"
     CAD = "CAD", "$ CA"
 
+    @classmethod
+    def of_country(cls, country):
+        """The currency funders of a territory of this country (ISO 3166) most likely use."""
+        return cls.CAD if country == "CA" else cls.EUR
+
 
 class Role(models.TextChoices):
     CARRIER = "carrier", _("porteur")

@@ -12,7 +12,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from actors.models import Involvement
+from actors.models import Currency, Involvement
 from config.admin_site import SiteAdminMixin
 from evaluation.admin import ObservationInline
 
@@ -155,6 +155,14 @@ class InvolvementInline(SiteAdminMixin, admin.TabularInline):
     formfield_overrides = {models.DecimalField: {"localize": True}}
     extra = 1
 
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        # New rows start in the initiative's money: Canadian dollars for one in Québec.
+        if obj is not None and obj.commune_id:
+            currency = Currency.of_country(obj.commune.country)
+            formset.form.base_fields["currency"].initial = currency
+        return formset
+
 
 class InitiativeContactInline(admin.StackedInline):
     model = InitiativeContact
@@ -205,7 +213,20 @@ class InitiativeAdmin(TerritoryScopedAdmin, GuardedEditAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         # Saved all the same: the curator may know better (a seat far from the activity).
-        if obj.point_far_from_commune():
+        if obj.point_outside_departement():
+            messages.warning(
+                request,
+                _(
+                    "The point is outside %(departement)s, where %(commune)s is "
+                    "(%(distance)s km from its centre): check it."
+                )
+                % {
+                    "departement": obj.commune.parent.name,
+                    "commune": obj.commune.name,
+                    "distance": round(obj.kilometres_from_commune()),
+                },
+            )
+        elif obj.point_far_from_commune():
             messages.warning(
                 request,
                 _(

@@ -11,6 +11,7 @@ from django.http import HttpResponse, JsonResponse, QueryDict, StreamingHttpResp
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
@@ -98,7 +99,9 @@ def export(request, make, content_type, extension=None):
         else:
             response = StreamingHttpResponse(content, content_type=content_type)
         if extension:
-            name = f"essaim-initiatives-{timezone.localdate():%Y-%m-%d}.{extension}"
+            # Named after the site, as the network that publishes it calls itself.
+            site = slugify(settings.SITE_NAME) or "initiatives"
+            name = f"{site}-initiatives-{timezone.localdate():%Y-%m-%d}.{extension}"
             response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
 

@@ -1065,6 +1065,15 @@ class Initiative(ValidatedOnce, WithImage):
         distance = self.kilometres_from_commune()
         return distance is not None and distance > FAR_FROM_COMMUNE_KM
 
+    def point_outside_departement(self):
+        """Whether the point lies outside the outline of its commune's département (its
+        parent), when import_boundaries loaded that outline: a point near a border may be on
+        the wrong side of it at any distance. False when it cannot tell. One query."""
+        if self.latitude is None or self.commune is None or not self.commune.parent_id:
+            return False
+        boundary = TerritoryBoundary.objects.filter(territory=self.commune.parent_id).first()
+        return boundary is not None and boundary.is_far_from(self.latitude, self.longitude)
+
 
 EARTH_RADIUS_KM = 6371
 # Farther than this from its commune's centre, an initiative's point is probably wrong: the

@@ -182,7 +182,7 @@ def description(request):
                 _("Initiatives for aggregators (GoGoCarto)"),
                 _(
                     "The shape of a GoGoCarto export, which Transiscope-like aggregators and "
-                    "Essaim's own import read."
+                    "this directory's own import read."
                 ),  # fmt: skip
                 "application/json",
                 {"$ref": "#/components/schemas/GoGoCarto"},

@@ -365,3 +365,52 @@ def test_amounts_are_written_the_french_way_with_their_currency(
     assert '<option value="CAD" selected>$ CA</option>' in form
     page = client.get(directory["fe2i"].get_absolute_url()).content.decode()
     assert '<span class="amount">15\u00a0000 $ CA</span>' in page
+
+
+def test_a_new_funding_row_starts_in_dollars_for_an_initiative_in_quebec(
+    curator_client, directory, make_initiative
+):
+    from tests.conftest import make_territory
+
+    canada = make_territory("canada", "Canada", "country", code="CA", country="CA")
+    quebec = make_territory("quebec", "Québec", "province", canada, "QC", "CA")
+    montreal = make_territory("montreal", "Montréal", "municipality", quebec, "66023", "CA")
+    cuisine = make_initiative("Cuisine collective", commune=montreal)
+
+    def new_row_currency(initiative):
+        url = reverse("admin:initiatives_initiative_change", args=[initiative.pk])
+        form = curator_client.get(url).content.decode()
+        row = re.search(r'<select name="involvements-0-currency".*?</select>', form, re.S)
+        return re.search(r'<option value="(\w+)" selected>', row.group(0)).group(1)
+
+    assert new_row_currency(cuisine) == "CAD"
+    assert new_row_currency(directory["fe2i"]) == "EUR"
+
+
+def test_saving_a_point_outside_the_communes_departement_warns_and_keeps_it(
+    curator_client, directory, territories
+):
+    from initiatives.models import TerritoryBoundary
+    from tests.forms import form_data
+
+    square = [[1.6, 50.2], [3.2, 50.2], [3.2, 50.8], [1.6, 50.8], [1.6, 50.2]]
+    TerritoryBoundary.objects.create(
+        territory=territories["pas-de-calais"],
+        geometry={"type": "Polygon", "coordinates": [square]},
+        west=1.6,
+        south=50.2,
+        east=3.2,
+        north=50.8,
+    )
+    maison = directory["maison"]  # in Bruay-la-Buissière
+    url = reverse("admin:initiatives_initiative_change", args=[maison.pk])
+    data = form_data(curator_client.get(url), "initiative_form")
+    data.update(latitude="50.1", longitude="2.55")  # 43 km south, in the Somme
+    response = curator_client.post(url, data, follow=True)
+    messages = [str(message) for message in response.context["messages"]]
+    assert (
+        "Le point est hors du département Pas-de-Calais, où se trouve Bruay-la-Buissière "
+        "(à 43 km de son centre) : vérifiez-le." in messages
+    )
+    maison.refresh_from_db()
+    assert maison.latitude == 50.1

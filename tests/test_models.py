@@ -3,7 +3,13 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from actors.models import Involvement
-from initiatives.models import Initiative, SourceIdentifier, Territory, Theme
+from initiatives.models import (
+    Initiative,
+    SourceIdentifier,
+    Territory,
+    TerritoryBoundary,
+    Theme,
+)
 
 
 def test_a_territory_path_follows_its_ancestors(territories):
@@ -225,6 +231,26 @@ def test_themes_have_two_levels_only(themes):
     grandchild = Theme(slug="trop-profond", name="Trop profond", parent=themes["ressourceries"])
     with pytest.raises(ValidationError):
         grandchild.full_clean()
+
+
+def test_a_point_outside_its_communes_departement_is_noticed_near_the_border(
+    directory, territories
+):
+    maison = directory["maison"]  # at Bruay-la-Buissière's centre, in the Pas-de-Calais
+    assert not maison.point_outside_departement()  # no outline imported: cannot tell
+    square = [[1.6, 50.2], [3.2, 50.2], [3.2, 50.8], [1.6, 50.8], [1.6, 50.2]]
+    TerritoryBoundary.objects.create(
+        territory=territories["pas-de-calais"],
+        geometry={"type": "Polygon", "coordinates": [square]},
+        west=1.6,
+        south=50.2,
+        east=3.2,
+        north=50.8,
+    )
+    assert not maison.point_outside_departement()
+    maison.latitude = 50.1  # 43 km south, over the border: not far, but outside
+    assert not maison.point_far_from_commune()
+    assert maison.point_outside_departement()
 
 
 def test_a_point_far_from_its_commune_is_noticed(directory, territories):

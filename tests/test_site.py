@@ -57,6 +57,7 @@ PAGES = [
     "/proposer/",
     "/confidentialite/",
     "/mentions-legales/",
+    "/api/",
     "/en/",
 ]
 
@@ -103,6 +104,15 @@ def test_the_legal_notice_is_a_text_the_admin_edits(client, admin_client, direct
     assert client.get("/en/mentions-legales/").status_code == 200
     # One notice: none to add, none to delete.
     assert admin_client.get(reverse("admin:initiatives_legalnotice_add")).status_code == 403
+
+
+def test_the_open_data_names_the_network_not_essaim(client, directory, network):
+    response = client.get(reverse("initiatives_csv"))
+    assert response["Content-Disposition"].startswith(
+        'attachment; filename="reseau-alpha-initiatives-'
+    )
+    assert not ESSAIM.search(client.get("/api/openapi.json").content.decode())
+    assert "en citant Réseau Alpha comme source" in client.get("/api/").content.decode()
 
 
 def test_the_static_error_page_and_the_admin_carry_the_name(
