@@ -686,3 +686,19 @@ def test_a_territory_moved_shows_its_new_ancestors_in_the_filters(
         territories["pas-de-calais"].parent = territories["grand-est"]
         territories["pas-de-calais"].save()
     assert ancestors() == ["france", "grand-est"]
+
+
+def test_the_facets_read_as_the_cards_do_and_the_position_filter_says_what_it_means(
+    client, directory
+):
+    page = text_of(client.get(reverse("initiative_list")))
+    # Stages, legal forms and roles start with a capital, as on the cards.
+    assert re.search(r'for="filter-stage-consolidation">Consolidation <span', page)
+    assert re.search(r'<option value="funder">Bailleur de fonds</option>', page)
+    assert '<legend id="filter-located-legend">Sur la carte</legend>' in page
+    options = re.search(r'<select id="filter-located".*?</select>', page, re.S).group(0)
+    assert re.findall(r">([^<]+)</option>", options) == [
+        "Toutes, placées ou non",
+        "Placées sur la carte",
+        "Sans position",
+    ]

@@ -1,8 +1,11 @@
 """axe-core finds no serious or critical violation on the public pages, wide and on a phone,
 and on the curators' main admin forms."""
 
+import re
+
 import pytest
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 from tests.browser.conftest import serious_accessibility_violations
 
@@ -28,9 +31,17 @@ PAGES = [
     "/proposer/",
     "/confidentialite/",
     "/mentions-legales/",
+    "/api/",
+    "/initiatives/maison-des-echanges/corriger/",
     "/territoires/?q=bru",
     "/page-qui-nexiste-pas/",
 ]
+
+
+def first_assessment_url():
+    from evaluation.models import Assessment
+
+    return Assessment.objects.published().order_by("pk").first().get_absolute_url()
 
 
 @pytest.fixture
@@ -42,7 +53,7 @@ def demo():
 def test_public_pages_have_no_serious_accessibility_violation(page, live_server, demo, width):
     page.set_viewport_size({"width": width, "height": 900})
     found = {}
-    for path in PAGES:
+    for path in [*PAGES, first_assessment_url()]:
         response = page.goto(live_server.url + path)
         if response.status == 404:  # the error page: the browser logs its own status
             page.console_errors = [e for e in page.console_errors if "404 (Not Found)" not in e]
@@ -107,3 +118,27 @@ def test_the_curators_forms_have_no_serious_accessibility_violation(
         # The form fits the screen: wide inline tables scroll inside it.
         assert page.evaluate("document.documentElement.scrollWidth") <= 1280, path
     assert found == {}, found
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_a_form_sent_back_names_its_first_error_and_takes_the_curator_to_it(
+    page, live_server, demo, curator, width
+):
+    from initiatives.models import Initiative
+    from tests.browser.conftest import log_in
+
+    log_in(page, live_server, curator)
+    page.set_viewport_size({"width": width, "height": 800})
+    maison = Initiative.objects.get(slug="maison-des-echanges")
+    page.goto(f"{live_server.url}/admin/initiatives/initiative/{maison.pk}/change/")
+    page.locator("#id_summary").fill("")
+    page.locator("input[name=_continue]").first.click()
+    note = page.locator("[data-first-error]")
+    expect(note).to_contain_text("Résumé")
+    summary = page.locator("#id_summary")
+    expect(summary).to_be_focused()
+    expect(summary).to_be_in_viewport()
+    # The note's link leads there too, for whoever moved away.
+    page.keyboard.press("Shift+Tab")
+    note.get_by_role("link").click()
+    expect(page).to_have_url(re.compile("#id_summary$"))

@@ -116,6 +116,10 @@ PHONE_PAGES = [
     ("/comparer/?i=maison-des-echanges&i=fe2i&i=reseau-envie", None),
     ("/proposer/", None),
     ("/confidentialite/", None),
+    ("/mentions-legales/", None),
+    ("/api/", None),
+    ("/carte/embed/", None),
+    ("/initiatives/maison-des-echanges/corriger/", None),
     ("/page-qui-nexiste-pas/", None),
 ]
 
@@ -123,8 +127,10 @@ PHONE_PAGES = [
 @pytest.mark.parametrize("width", [360, 1280])
 def test_no_page_is_wider_than_the_screen(page, live_server, demo, width):
     page.set_viewport_size({"width": width, "height": 800})
+    from tests.browser.test_accessibility import first_assessment_url
+
     too_wide = []
-    for path, panel in PHONE_PAGES:
+    for path, panel in [*PHONE_PAGES, (first_assessment_url(), None)]:
         page.goto(live_server.url + path)
         if panel and page.locator(panel).is_visible():
             page.locator(panel).click()

@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
+from initiatives.models import Initiative
 from tests.browser.conftest import serious_accessibility_violations
 
 # serialized_rollback keeps what migrations create (the grids, the Curators group) between
@@ -92,6 +93,23 @@ def test_four_compared_profiles_get_small_radars_of_one_size(page, live_server, 
     for radar in radars.all():
         assert radar.locator(".radar-series").count() == 1
     # Two profiles share one radar, with its legend; it is as wide whatever the names.
+    # Only evaluated initiatives offer "Comparer" in the list.
+    page.goto(live_server.url + "/initiatives/")
+    offered = page.locator("#initiative-results").get_by_label(re.compile(r"^Comparer "))
+    expect(offered.first).to_be_attached()
+    evaluated = {
+        name
+        for name in Initiative.objects.published()
+        .filter(assessments__status="published")
+        .values_list("name", flat=True)
+    }
+    labels = {
+        text.removeprefix("Comparer ")
+        for text in offered.evaluate_all(
+            "boxes => boxes.map(box => box.labels[0].textContent.trim())"
+        )
+    }
+    assert labels and labels <= evaluated
     page.goto(live_server.url + "/comparer/?i=maison-des-echanges&i=reseau-envie")
     expect(page.locator(".comparison-radar svg.radar-chart").first).to_be_visible()
     assert page.locator(".small-multiples").count() == 0

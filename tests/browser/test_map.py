@@ -72,7 +72,11 @@ def test_a_marker_popup_links_to_the_initiative(page, live_server, demo):
     assert page.console_errors == []
 
 
-def test_the_keyboard_reaches_the_map_zooms_a_cluster_and_opens_a_popup(page, live_server, demo):
+@pytest.mark.parametrize("width", [360, 1280])
+def test_the_keyboard_reaches_the_map_zooms_a_cluster_and_opens_a_popup(
+    page, live_server, demo, width
+):
+    page.set_viewport_size({"width": width, "height": 800})
     page.goto(live_server.url + "/carte/")
     expect(page.locator(".map-cluster").first).to_be_visible()
     # The skip link puts the focus on the map itself, past the filters.
@@ -102,11 +106,17 @@ def test_the_keyboard_reaches_the_map_zooms_a_cluster_and_opens_a_popup(page, li
     assert page.console_errors == []
 
 
-def test_a_text_list_under_the_map_follows_the_view(page, live_server, demo):
+@pytest.mark.parametrize("width", [360, 1280])
+def test_a_text_list_under_the_map_follows_the_view(page, live_server, demo, width):
+    page.set_viewport_size({"width": width, "height": 800})
     page.goto(live_server.url + "/carte/")
-    in_view = Initiative.objects.published().in_bbox(-20, 30, 25, 60).count()
     section = page.locator("#map-in-view")
-    expect(section).to_contain_text(f"{in_view} initiatives correspondantes dans cette vue")
+    total = map_element(page).get_attribute("data-total")
+    expect(section.locator("[data-map-in-view-count]")).to_contain_text(
+        f"{total} initiatives correspondantes dans cette vue"
+    )
+    # Under the map on a phone, beside or under it on a wide screen: never above it.
+    assert section.bounding_box()["y"] >= page.locator("#map").bounding_box()["y"]
     # The map's clusters are buttons in the list; one zooms the map in on its initiatives.
     zoom_before = int(map_element(page).get_attribute("data-zoom"))
     section.get_by_role("button").first.click()
@@ -259,7 +269,9 @@ def test_the_embed_renders_inside_an_iframe(page, live_server, demo):
     assert page.console_errors == []
 
 
-def test_the_territory_and_initiative_pages_show_their_maps(page, live_server, demo):
+@pytest.mark.parametrize("width", [360, 1280])
+def test_the_territory_and_initiative_pages_show_their_maps(page, live_server, demo, width):
+    page.set_viewport_size({"width": width, "height": 800})
     page.goto(live_server.url + "/territoires/grand-est/")
     expect(page.locator("[data-map] .map-marker, [data-map] .map-cluster").first).to_be_visible()
 
@@ -273,6 +285,7 @@ def test_the_territory_and_initiative_pages_show_their_maps(page, live_server, d
     located = Initiative.objects.published().with_point().count()
     expect(home_map).to_have_attribute("data-total", re.compile(r"^\d+$"))
     assert 0 < int(home_map.get_attribute("data-total")) <= located
+    assert home_map.bounding_box()["width"] <= width
     assert page.console_errors == []
 
 
