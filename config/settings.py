@@ -184,8 +184,14 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 STORAGES = {
-    # Uploads go through Django's storage API: production may point it at object storage.
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Uploads go through Django's storage API: production may point it at object storage,
+    # e.g. MEDIA_STORAGE_BACKEND=storages.backends.s3.S3Storage, with django-storages
+    # installed and its settings added here (docs/deployment.md).
+    "default": {
+        "BACKEND": os.environ.get(
+            "MEDIA_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"
+        )
+    },
     # Hashed, compressed names, served by WhiteNoise with a year of cache.
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }

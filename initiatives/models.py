@@ -138,12 +138,21 @@ class DirectoryVersion(models.Model):
 
 
 class LegalNotice(models.Model):
-    """The legal notice ("mentions légales"): one row, which the instance completes in the
-    admin; a first text comes with the migrations."""
+    """The legal notice ("mentions légales"), and what the privacy page says of who answers
+    for the data: one row, which the instance completes in the admin; a first text comes
+    with the migrations."""
 
     text = models.TextField(
         _("text"),
         help_text=_("Who publishes the site, who is responsible for it, who hosts it."),
+    )
+    privacy_contact = models.TextField(
+        _("who answers for personal data"),
+        blank=True,
+        help_text=_(
+            "Shown on the privacy page: the data controller, its data protection officer and "
+            "how to reach them."
+        ),
     )
 
     class Meta:

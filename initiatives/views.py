@@ -373,7 +373,9 @@ class ProposeView(TemplateView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            retention_days=settings.CONTRIBUTOR_DATA_RETENTION_DAYS, **kwargs
+            retention_days=settings.CONTRIBUTOR_DATA_RETENTION_DAYS,
+            notice=LegalNotice.objects.first(),
+            **kwargs,
         )
 
     def get(self, request, *args, **kwargs):
@@ -462,7 +464,9 @@ class PrivacyView(TemplateView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            retention_days=settings.CONTRIBUTOR_DATA_RETENTION_DAYS, **kwargs
+            retention_days=settings.CONTRIBUTOR_DATA_RETENTION_DAYS,
+            notice=LegalNotice.objects.first(),
+            **kwargs,
         )
 
 

@@ -118,6 +118,12 @@ def test_an_actor_logo_keeps_a_small_image_small(curator_client, directory, comm
     assert stored_size(macif.thumbnail) == ("WEBP", (300, 100))
     page = curator_client.get(macif.get_absolute_url()).content.decode()
     assert f'src="{macif.thumbnail.url}" width="300" height="100"' in page
+    # The list of actors shows it beside the name.
+    listed = curator_client.get(reverse("actor_list")).content.decode()
+    assert (
+        f'<img class="actor-list-logo" src="{macif.thumbnail.url}" width="300" height="100" '
+        'alt="Logo de la Fondation Macif" loading="lazy">'
+    ) in listed
 
 
 def test_removing_the_image_removes_its_thumbnail(curator_client, directory, commit):

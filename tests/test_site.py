@@ -96,11 +96,17 @@ def test_the_legal_notice_is_a_text_the_admin_edits(client, admin_client, direct
     notice = LegalNotice.objects.get()
     url = reverse("admin:initiatives_legalnotice_change", args=[notice.pk])
     response = admin_client.post(
-        url, {"text": "Éditeur : Réseau Alpha, 1 rue de la Paix.\n\nHébergeur : OVH."}
+        url,
+        {
+            "text": "Éditeur : Réseau Alpha, 1 rue de la Paix.\n\nHébergeur : OVH.",
+            "privacy_contact": "Délégué à la protection des données : dpo@reseau-alpha.example",
+        },
     )
     assert response.status_code == 302
     page = client.get(reverse("legal_notice")).content.decode()
     assert "<p>Éditeur : Réseau Alpha, 1 rue de la Paix.</p>" in page
+    privacy = client.get(reverse("privacy")).content.decode()
+    assert "<p>Délégué à la protection des données : dpo@reseau-alpha.example</p>" in privacy
     assert client.get("/en/mentions-legales/").status_code == 200
     # One notice: none to add, none to delete.
     assert admin_client.get(reverse("admin:initiatives_legalnotice_add")).status_code == 403
