@@ -97,18 +97,19 @@ def test_editing_one_field_of_an_initiative(curator_client, territories, themes,
     data["summary"] = ["Une ludothèque itinérante, de village en village."]
     # Session and user; BEGIN, savepoint; the curator's territories (none: national); the
     # initiative, locked, with its themes and territories of action; the curator's
-    # permissions (2); the observations' indicators;
-    # the form's lookups: themes, commune, territories of action, slug; the involvements
-    # (unchanged rows are not validated again); the update (unchanged themes and territories
-    # of action are not set again); the history: involvements, their actors, identifiers;
-    # the log entry; release; the rows that still exist (2), the revision, the versions;
-    # COMMIT; after it: the search document (five reads, the update), then in a transaction
-    # (BEGIN, COMMIT) the version and the facet counts: the keys it was counted under, its
-    # stage and commune, its themes, its actors (no key changed: nothing written).
+    # permissions (2); the observations' indicators; its commune's country (the currency of
+    # new funding rows); the form's lookups: themes, commune, territories of action, slug;
+    # the involvements (unchanged rows are not validated again); the update (unchanged
+    # themes and territories of action are not set again); the history: involvements,
+    # their actors, identifiers; the log entry; release; the rows that still exist (2), the
+    # revision, the versions; COMMIT; after it: the search document (five reads, the
+    # update), then in a transaction (BEGIN, COMMIT) the version and the facet counts: the
+    # keys it was counted under, its stage and commune, its themes, its actors (no key
+    # changed: nothing written).
     with CaptureQueriesContext(connection) as queries:
         response = curator_client.post(url, data)
     assert response.status_code == 302
-    assert len(queries) <= 41
+    assert len(queries) <= 42
     initiative.refresh_from_db()
     assert initiative.summary.endswith("de village en village.")
     assert found_after_commit("village") == ["temps-bouilles"]
