@@ -213,9 +213,6 @@ class InitiativeAdmin(TerritoryScopedAdmin, GuardedEditAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         # Saved all the same: the curator may know better (a seat far from the activity).
-        # Only when the point or the commune changed: an edit of the text does not warn again.
-        if not {"latitude", "longitude", "commune"} & set(form.changed_data):
-            return
         if obj.point_outside_departement():
             messages.warning(
                 request,

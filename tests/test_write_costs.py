@@ -98,7 +98,8 @@ def test_editing_one_field_of_an_initiative(curator_client, territories, themes,
     # Session and user; BEGIN, savepoint; the curator's territories (none: national); the
     # initiative, locked, with its themes and territories of action; the curator's
     # permissions (2); the observations' indicators; its commune's country (the currency of
-    # new funding rows); the form's lookups: themes, commune, territories of action, slug;
+    # new funding rows), its département's outline (the point's warning); the form's
+    # lookups: themes, commune, territories of action, slug;
     # the involvements (unchanged rows are not validated again); the update (unchanged
     # themes and territories of action are not set again); the history: involvements,
     # their actors, identifiers; the log entry; release; the rows that still exist (2), the
@@ -109,7 +110,7 @@ def test_editing_one_field_of_an_initiative(curator_client, territories, themes,
     with CaptureQueriesContext(connection) as queries:
         response = curator_client.post(url, data)
     assert response.status_code == 302
-    assert len(queries) <= 42
+    assert len(queries) <= 43
     initiative.refresh_from_db()
     assert initiative.summary.endswith("de village en village.")
     assert found_after_commit("village") == ["temps-bouilles"]

@@ -111,6 +111,7 @@ def test_a_text_list_under_the_map_follows_the_view(page, live_server, demo, wid
     page.set_viewport_size({"width": width, "height": 800})
     page.goto(live_server.url + "/carte/")
     section = page.locator("#map-in-view")
+    expect(map_element(page)).to_have_attribute("data-total", re.compile(r"^\d+$"))
     total = map_element(page).get_attribute("data-total")
     expect(section.locator("[data-map-in-view-count]")).to_contain_text(
         f"{total} initiatives correspondantes dans cette vue"
