@@ -46,6 +46,21 @@ def make_territory(slug, name, kind, parent=None, code="", country="FR", **field
     )
 
 
+def square_outline(territory, west, south, east, north):
+    """A TerritoryBoundary of this territory: a square, as import_boundaries stores outlines."""
+    from initiatives.models import TerritoryBoundary
+
+    corners = [[west, south], [east, south], [east, north], [west, north], [west, south]]
+    return TerritoryBoundary.objects.create(
+        territory=territory,
+        geometry={"type": "Polygon", "coordinates": [corners]},
+        west=west,
+        south=south,
+        east=east,
+        north=north,
+    )
+
+
 @contextmanager
 def data_for_the_module(django_db_blocker, build):
     """For a module-scoped fixture: build() once, in a transaction rolled back after the

@@ -390,18 +390,10 @@ def test_a_new_funding_row_starts_in_dollars_for_an_initiative_in_quebec(
 def test_saving_a_point_outside_the_communes_departement_warns_and_keeps_it(
     curator_client, directory, territories
 ):
-    from initiatives.models import TerritoryBoundary
+    from tests.conftest import square_outline
     from tests.forms import form_data
 
-    square = [[1.6, 50.2], [3.2, 50.2], [3.2, 50.8], [1.6, 50.8], [1.6, 50.2]]
-    TerritoryBoundary.objects.create(
-        territory=territories["pas-de-calais"],
-        geometry={"type": "Polygon", "coordinates": [square]},
-        west=1.6,
-        south=50.2,
-        east=3.2,
-        north=50.8,
-    )
+    square_outline(territories["pas-de-calais"], 1.6, 50.2, 3.2, 50.8)
     maison = directory["maison"]  # in Bruay-la-Buissière
     url = reverse("admin:initiatives_initiative_change", args=[maison.pk])
     data = form_data(curator_client.get(url), "initiative_form")

@@ -7,9 +7,9 @@ from initiatives.models import (
     Initiative,
     SourceIdentifier,
     Territory,
-    TerritoryBoundary,
     Theme,
 )
+from tests.conftest import square_outline
 
 
 def test_a_territory_path_follows_its_ancestors(territories):
@@ -238,15 +238,7 @@ def test_a_point_outside_its_communes_departement_is_noticed_near_the_border(
 ):
     maison = directory["maison"]  # at Bruay-la-Buissière's centre, in the Pas-de-Calais
     assert not maison.point_outside_departement()  # no outline imported: cannot tell
-    square = [[1.6, 50.2], [3.2, 50.2], [3.2, 50.8], [1.6, 50.8], [1.6, 50.2]]
-    TerritoryBoundary.objects.create(
-        territory=territories["pas-de-calais"],
-        geometry={"type": "Polygon", "coordinates": [square]},
-        west=1.6,
-        south=50.2,
-        east=3.2,
-        north=50.8,
-    )
+    square_outline(territories["pas-de-calais"], 1.6, 50.2, 3.2, 50.8)
     assert not maison.point_outside_departement()
     maison.latitude = 50.1  # 43 km south, over the border: not far, but outside
     assert not maison.point_far_from_commune()
