@@ -16,23 +16,33 @@ difference between the keys it had and the keys it now has goes into the counts.
 write changes nothing, a write counted twice changes nothing the second time, and a deleted or
 unpublished initiative takes its counts back.
 
+The map's squares (MapCell) are counted by the same call: an initiative is also counted under
+its point (`point:<longitude>,<latitude>`), and the squares of the points that an initiative
+left or reached are counted again from the published initiatives in them.
+
 `manage.py refresh_directory` counts everything again (rebuild()).
 """
 
+import math
 from collections import Counter
 from functools import reduce
 from operator import or_
 
-from django.db.models import CharField, OuterRef, Q, Subquery
-from django.db.models.functions import Cast, Coalesce
+from django.db.models import CharField, Count, F, Max, Min, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Cast, Coalesce, Floor
 
 from actors.models import Actor, Involvement
 
-from .models import CountedInitiative, FacetCount, Initiative, Territory
+from .map import cell_size
+from .models import CountedInitiative, FacetCount, Initiative, MapCell, Territory
 
 # Initiatives counted per round of queries, and facet values read per query.
 BATCH = 2000
 VALUES_PER_QUERY = 500
+# The key of an initiative's point: not a facet, but where it is on the map.
+POINT = "point:"
+# Up to this many map squares are counted again each around its own points.
+SQUARES_ONE_BY_ONE = 20
 
 
 def batched(items, size):
@@ -48,10 +58,12 @@ def keys_of(initiative_ids, using="default"):
     initiatives = Initiative._base_manager.using(using).filter(
         pk__in=initiative_ids, status=Initiative.Status.PUBLISHED
     )
-    for pk, stage, legal_form, commune_id, path in initiatives.values_list(
-        "pk", "stage", "legal_form", "commune_id", "commune__path"
+    for pk, stage, legal_form, commune_id, path, longitude, latitude in initiatives.values_list(
+        "pk", "stage", "legal_form", "commune_id", "commune__path", "longitude", "latitude"
     ):
         keys[pk] = {"all:", f"stage:{stage}", f"legal_form:{legal_form}"}
+        if latitude is not None:
+            keys[pk].add(f"{POINT}{longitude!r},{latitude!r}")
         if commune_id:
             keys[pk].add(f"commune:{commune_id}")
             segments = path.split("/")[:-1]  # a path ends with "/"
@@ -69,12 +81,13 @@ def keys_of(initiative_ids, using="default"):
 
 
 def count_changes(initiative_ids, using="default"):
-    """Count these initiatives again, as they are now, into FacetCount.
+    """Count these initiatives again, as they are now, into FacetCount and MapCell.
 
     Call it inside a transaction that holds the directory version's row lock
     (freshness.apply_changes does), so that two writes are counted one after the other.
     """
     delta = Counter()
+    moved = set()  # the points left or reached
     counted = CountedInitiative._base_manager.using(using)
     for batch in batched(sorted(set(initiative_ids)), BATCH):
         before = dict(counted.filter(initiative_id__in=batch).values_list("initiative_id", "keys"))
@@ -82,8 +95,9 @@ def count_changes(initiative_ids, using="default"):
         changed = []
         for pk in batch:
             old, new = set(before.get(pk, ())), now.get(pk, set())
-            delta.update(new - old)
-            delta.subtract(old - new)
+            moved.update(key for key in old ^ new if key.startswith(POINT))
+            delta.update(key for key in new - old if not key.startswith(POINT))
+            delta.subtract(key for key in old - new if not key.startswith(POINT))
             if new and new != old:
                 changed.append(CountedInitiative(initiative_id=pk, keys=sorted(new)))
         counted.bulk_create(
@@ -94,6 +108,81 @@ def count_changes(initiative_ids, using="default"):
         )
         counted.filter(initiative_id__in=[pk for pk in before if pk not in now]).delete()
     add_to_counts(delta, using)
+    count_map_squares({square_of(key) for key in moved}, using)
+
+
+def square_of(point_key):
+    """The (x, y) of the MapCell square holding the point of a `point:` key."""
+    side = cell_size(MapCell.ZOOM)
+    longitude, latitude = (float(part) for part in point_key.removeprefix(POINT).split(","))
+    return math.floor(longitude / side), math.floor(latitude / side)
+
+
+def count_map_squares(squares, using):
+    """Count these MapCell squares again from the published initiatives in them. Two queries,
+    three when some squares were emptied."""
+    if not squares:
+        return
+    side = cell_size(MapCell.ZOOM)
+    columns, rows = {x for x, _ in squares}, {y for _, y in squares}
+    # The points around these squares, one square wider on each side so that no point on a
+    # square's edge is left out by rounding, grouped by square; the squares that were not
+    # asked for are left aside. Around each square when they are few (an edit), else in the
+    # rectangle holding them all (an import, a rebuild).
+    if len(squares) <= SQUARES_ONE_BY_ONE:
+        around = [(x, y, x, y) for x, y in squares]
+    else:
+        around = [(min(columns), min(rows), max(columns), max(rows))]
+    near = reduce(
+        or_,
+        (
+            Q(
+                longitude__gte=(west - 1) * side,
+                longitude__lte=(east + 2) * side,
+                latitude__gte=(south - 1) * side,
+                latitude__lte=(north + 2) * side,
+            )
+            for west, south, east, north in around
+        ),
+    )
+    grouped = (
+        Initiative.objects.using(using)
+        .published()
+        .filter(near)
+        .annotate(x=Floor(F("longitude") / side), y=Floor(F("latitude") / side))
+        .order_by()
+        .values("x", "y")
+        .annotate(
+            count=Count("*"),
+            sum_longitude=Sum("longitude"),
+            sum_latitude=Sum("latitude"),
+            west=Min("longitude"),
+            south=Min("latitude"),
+            east=Max("longitude"),
+            north=Max("latitude"),
+        )
+    )
+    counted = []
+    for row in grouped:
+        square = int(row.pop("x")), int(row.pop("y"))
+        if square in squares:
+            counted.append(MapCell(x=square[0], y=square[1], **row))
+    cells = MapCell._base_manager.using(using)
+    cells.bulk_create(
+        counted,
+        update_conflicts=True,
+        unique_fields=["x", "y"],
+        update_fields=["count", "sum_longitude", "sum_latitude", "west", "south", "east", "north"],
+        batch_size=1000,
+    )
+    emptied = squares - {(cell.x, cell.y) for cell in counted}
+    if emptied:
+        stored = cells.filter(
+            x__gte=min(columns), x__lte=max(columns), y__gte=min(rows), y__lte=max(rows)
+        )
+        emptied_pks = [pk for pk, x, y in stored.values_list("pk", "x", "y") if (x, y) in emptied]
+        for batch in batched(emptied_pks, VALUES_PER_QUERY):
+            cells.filter(pk__in=batch).delete()
 
 
 def add_to_counts(delta, using):
@@ -131,6 +220,7 @@ def rebuild(using="default"):
     """Count the whole directory again, from nothing (in the caller's transaction)."""
     FacetCount._base_manager.using(using).all().delete()
     CountedInitiative._base_manager.using(using).all().delete()
+    MapCell._base_manager.using(using).all().delete()
     count_changes(Initiative.objects.using(using).published().values_list("pk", flat=True), using)
 
 

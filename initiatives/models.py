@@ -198,6 +198,35 @@ class CountedInitiative(models.Model):
         return str(self.initiative_id)
 
 
+class MapCell(models.Model):
+    """The published initiatives with a point in one square of the map's grid at zoom ZOOM
+    (about 18 km wide): how many, the sums of their coordinates and their bounds. Kept up to
+    date by the write path (initiatives/counts.py), so that the map groups these squares for
+    every zoom up to ZOOM instead of grouping every point of the view (initiatives/map.py)."""
+
+    ZOOM = 9
+
+    # The square's column and row on the grid: floor(longitude / side), floor(latitude / side).
+    x = models.IntegerField()
+    y = models.IntegerField()
+    count = models.PositiveIntegerField()
+    sum_longitude = models.FloatField()
+    sum_latitude = models.FloatField()
+    west = models.FloatField()
+    south = models.FloatField()
+    east = models.FloatField()
+    north = models.FloatField()
+
+    class Meta:
+        constraints = [
+            # One row per square; also the index through which the map reads a view's squares.
+            models.UniqueConstraint(fields=["x", "y"], name="map_cell_unique"),
+        ]
+
+    def __str__(self):
+        return f"({self.x}, {self.y}) = {self.count}"
+
+
 def departement_of_commune_code(code):
     """A French commune's département from its INSEE code: 62178 -> 62, 2A004 -> 2A,
     97411 -> 974."""

@@ -1,10 +1,12 @@
 """The stored facet counts (initiatives/counts.py) stay equal to the published directory's.
 
-After each kind of write, committed through `commit()`, the FacetCount rows are compared with
-counts computed from scratch by plain queries. Disconnecting counts.count_changes() from
-freshness.apply_changes() makes the tests of writes fail.
+After each kind of write, committed through `commit()`, the FacetCount and MapCell rows are
+compared with counts computed from scratch by plain queries. Disconnecting
+counts.count_changes() from freshness.apply_changes(), or counts.count_map_squares() from
+count_changes(), makes the tests of writes fail.
 """
 
+import math
 from collections import Counter
 
 import pytest
@@ -14,7 +16,7 @@ from django.urls import reverse
 
 from actors.models import Involvement
 from initiatives import counts
-from initiatives.models import FacetCount, Initiative, Territory, Theme
+from initiatives.models import FacetCount, Initiative, MapCell, Territory, Theme
 from tests.conftest import create_actor, create_initiative
 
 
@@ -41,12 +43,49 @@ def from_scratch():
     return dict(expected)
 
 
+def stored_squares():
+    return {
+        (cell.x, cell.y): (
+            cell.count,
+            pytest.approx(cell.sum_longitude),
+            pytest.approx(cell.sum_latitude),
+            (cell.west, cell.south, cell.east, cell.north),
+        )
+        for cell in MapCell.objects.all()
+    }
+
+
+def squares_from_scratch():
+    """The map's squares at zoom MapCell.ZOOM (60 px at 256 px a tile), from the points."""
+    side = 360 / (256 * 2**MapCell.ZOOM) * 60
+    points = {}
+    for longitude, latitude in Initiative.objects.published().values_list("longitude", "latitude"):
+        if latitude is not None:
+            square = (math.floor(longitude / side), math.floor(latitude / side))
+            points.setdefault(square, []).append((longitude, latitude))
+    return {
+        square: (
+            len(members),
+            sum(longitude for longitude, _ in members),
+            sum(latitude for _, latitude in members),
+            (
+                min(longitude for longitude, _ in members),
+                min(latitude for _, latitude in members),
+                max(longitude for longitude, _ in members),
+                max(latitude for _, latitude in members),
+            ),
+        )
+        for square, members in points.items()
+    }
+
+
 @pytest.fixture
 def counted(directory):
     """The directory, counted as it stands (its fixture wrote it before the counts existed
     for this test's transaction)."""
     counts.rebuild()
     assert stored() == from_scratch()
+    assert stored_squares() == squares_from_scratch()
     return directory
 
 
@@ -109,6 +148,19 @@ def move_to_another_commune(directory, territories, **_):
     directory["maison"].save()
 
 
+def move_a_point(directory, **_):
+    # Within its map square, then a second initiative to another square.
+    directory["maison"].longitude += 0.001
+    directory["maison"].save()
+    directory["fe2i"].latitude, directory["fe2i"].longitude = 45.5, -73.6
+    directory["fe2i"].save()
+
+
+def remove_a_point(directory, **_):
+    directory["maison"].latitude = directory["maison"].longitude = None
+    directory["maison"].save()
+
+
 def move_a_territory(territories, **_):
     # A département into another région: every initiative below it changes its territories.
     moselle = Territory.objects.get(pk=territories["florange"].parent_id)
@@ -140,6 +192,8 @@ WRITES = [
     delete_a_theme,
     add_and_delete_involvements,
     move_to_another_commune,
+    move_a_point,
+    remove_a_point,
     move_a_territory,
     import_rows,
 ]
@@ -147,12 +201,13 @@ WRITES = [
 
 @pytest.mark.parametrize("write", WRITES, ids=lambda write: write.__name__)
 def test_every_write_keeps_the_counts(write, counted, territories, themes, commit):
-    before = stored()
+    before = stored(), stored_squares()
     with commit():
         write(directory=counted, territories=territories, themes=themes)
     assert stored() == from_scratch()
+    assert stored_squares() == squares_from_scratch()
     if write not in (move_a_theme_to_another_family, move_a_territory):
-        assert stored() != before
+        assert (stored(), stored_squares()) != before
 
 
 def test_a_rolled_back_write_counts_nothing(counted, themes, commit):
@@ -171,14 +226,17 @@ def test_generated_directory_is_counted(territories, themes, commit):
     with commit():
         call_command("generate_directory", initiatives=40, seed=3, verbosity=0)
     assert stored() == from_scratch()
+    assert stored_squares() == squares_from_scratch()
     assert stored()["all:"] == Initiative.objects.published().count() > 30
 
 
 def test_refresh_directory_counts_everything_again(counted, commit):
     FacetCount.objects.update(count=99)
+    MapCell.objects.update(count=99)
     with commit():
         call_command("refresh_directory", verbosity=0)
     assert stored() == from_scratch()
+    assert stored_squares() == squares_from_scratch()
 
 
 def test_the_broad_list_shows_what_was_committed(counted, client, themes, commit):

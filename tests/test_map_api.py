@@ -1,18 +1,21 @@
 """The map: /api/map/ (server-side clusters), /api/initiatives.geojson, /carte/ and its embed."""
 
 import json
+import math
 import random
 
 import pytest
 from django.http import QueryDict
 from django.template.loader import render_to_string
+from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 
 from evaluation.models import Assessment, Criterion, CriterionScore, Framework
+from initiatives import freshness
 from initiatives import map as map_data
 from initiatives.filters import InitiativeFilter
-from initiatives.models import Initiative, Territory
+from initiatives.models import Initiative, MapCell, Territory
 from tests.conftest import make_territory
 
 WORLD = "-180,-90,180,90"
@@ -41,25 +44,34 @@ def count_of(features):
 
 
 def scatter(count, seed, west=-4.5, south=42.5, east=8, north=51, status="published"):
-    """`count` initiatives at random points of a box (France by default), in bulk."""
+    """`count` initiatives at random points of a box (France by default), in bulk, committed
+    through the bulk write path."""
     rng = random.Random(seed)
     now = timezone.now()
-    Initiative.objects.bulk_create(
-        Initiative(
-            name=f"Initiative {seed}-{index}",
-            slug=f"initiative-{seed}-{index}",
-            summary="Une initiative générée pour les tests de la carte.",
-            status=status,
-            published_at=now if status == "published" else None,
-            longitude=rng.uniform(west, east),
-            latitude=rng.uniform(south, north),
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        created = Initiative.objects.bulk_create(
+            Initiative(
+                name=f"Initiative {seed}-{index}",
+                slug=f"initiative-{seed}-{index}",
+                summary="Une initiative générée pour les tests de la carte.",
+                status=status,
+                published_at=now if status == "published" else None,
+                longitude=rng.uniform(west, east),
+                latitude=rng.uniform(south, north),
+            )
+            for index in range(count)
         )
-        for index in range(count)
-    )
+        freshness.directory_changed([initiative.pk for initiative in created])
 
 
-def inside(bbox, initiative):
+def inside(bbox, initiative, zoom=map_data.MAX_ZOOM):
+    """Whether the answer for bbox at this zoom covers the initiative: up to MapCell.ZOOM, the
+    whole squares of that zoom's grid that bbox touches (unless it crosses longitude 180)."""
     west, south, east, north = (float(value) for value in bbox.split(","))
+    if zoom <= MapCell.ZOOM and west <= east:
+        side = 360 / (256 * 2**MapCell.ZOOM) * 60
+        west, south = math.floor(west / side) * side, math.floor(south / side) * side
+        east, north = (math.floor(east / side) + 1) * side, (math.floor(north / side) + 1) * side
     if initiative.latitude is None or not south <= initiative.latitude <= north:
         return False
     if west <= east:
@@ -174,13 +186,54 @@ def test_feature_counts_add_up_to_the_initiatives_inside_the_bbox(client, db, zo
     scatter(150, seed=1)
     scatter(60, seed=2, west=2, south=48, east=3, north=49)
     scatter(30, seed=3, status="draft")
-    expected = sum(inside(bbox, initiative) for initiative in Initiative.objects.published())
+    published = Initiative.objects.published()
+    expected = sum(inside(bbox, initiative, zoom) for initiative in published)
 
     response = map_api(client, bbox=bbox, zoom=zoom)
 
     assert count_of(features_of(response)) == expected
     collection = response.json()
     assert collection["total"] == expected
+
+
+@pytest.mark.parametrize("zoom", range(MapCell.ZOOM + 1))
+@pytest.mark.parametrize("bbox", [WORLD, FRANCE, "2.1,48.05,2.9,48.77"])
+def test_the_stored_squares_cluster_as_the_points_do(db, zoom, bbox):
+    # The published directory's clusters come from MapCell; any filter's from the points.
+    scatter(400, seed=6)
+    scatter(80, seed=7, west=2, south=48, east=3, north=49)
+    scatter(5, seed=8, west=2.5, south=48.5, east=2.5, north=48.5)  # one point, several
+    box = tuple(float(value) for value in bbox.split(","))
+    published = Initiative.objects.published()
+    from_points = published.filter(pk__gt=0)  # the same initiatives, not read as the directory
+    assert not from_points.is_published_directory()
+
+    stored = map_data.map_collection(published, box, zoom)
+    grouped = map_data.map_collection(from_points, box, zoom)
+
+    assert stored["total"] == grouped["total"] > 0
+    assert stored["bbox"] == grouped["bbox"]
+    assert len(stored["features"]) == len(grouped["features"])
+    for mine, theirs in zip(stored["features"], grouped["features"], strict=True):
+        assert mine["properties"] == theirs["properties"]
+        assert mine.get("bbox") == theirs.get("bbox")
+        assert mine["geometry"]["coordinates"] == pytest.approx(
+            theirs["geometry"]["coordinates"], abs=1e-6
+        )
+
+
+def test_the_map_shows_a_committed_move_at_every_zoom(client, db, make_initiative):
+    make_initiative("Atelier", latitude=50.48, longitude=2.55)
+    initiative = make_initiative("Repair café", latitude=50.49, longitude=2.56)
+    assert count_of(features_of(map_api(client, bbox="2,50,3,51", zoom=9))) == 2
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        initiative.latitude, initiative.longitude = 45.5, -73.6
+        initiative.save()
+
+    for zoom in range(MapCell.ZOOM + 1):
+        assert count_of(features_of(map_api(client, bbox="2,50,3,51", zoom=zoom))) == 1
+        assert count_of(features_of(map_api(client, bbox="-74,45,-73,46", zoom=zoom))) == 1
 
 
 def test_initiatives_sharing_one_point_stay_reachable_one_by_one(client, make_initiative):
