@@ -9,7 +9,9 @@ those pages read a few rows.
 Each published initiative is counted under a set of keys, "facet:value": `all:`, its stage,
 its legal form, each of its themes (`theme:<id>`) and their families (`family:<id of the
 top-level theme>`), its commune (`commune:<id>`) and every territory above it
-(`territory:<path>`), each of its actors (`actor:<id>`). `CountedInitiative` keeps the keys it
+(`territory:<path>`), each of its actors (`actor:<id>`), and for the actors' pages each actor's
+role (`actor_role:<actor id>:<role>`) and région (`actor_region:<actor id>:<path>`), and
+`located:` when it has a point. `CountedInitiative` keeps the keys it
 was counted under. After every committed write, freshness.apply_changes() calls
 count_changes() with the initiatives the write named: each is counted again, and only the
 difference between the keys it had and the keys it now has goes into the counts. A rolled back
@@ -28,13 +30,24 @@ from collections import Counter
 from functools import reduce
 from operator import or_
 
-from django.db.models import CharField, Count, F, Max, Min, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Cast, Coalesce, Floor
+from django.db.models import (
+    BigIntegerField,
+    CharField,
+    Count,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, Concat, Floor
 
 from actors.models import Actor, Involvement
 
-from .map import cell_size
-from .models import CountedInitiative, FacetCount, Initiative, MapCell, Territory
+from .models import CountedInitiative, FacetCount, Initiative, MapCell, Territory, cell_size
 
 # Initiatives counted per round of queries, and facet values read per query.
 BATCH = 2000
@@ -55,6 +68,7 @@ def keys_of(initiative_ids, using="default"):
     """{initiative id: the keys it is counted under}, for the published ones among these.
     Three queries."""
     keys = {}
+    regions = {}  # the territory one level below the country, for the actors' pages
     initiatives = Initiative._base_manager.using(using).filter(
         pk__in=initiative_ids, status=Initiative.Status.PUBLISHED
     )
@@ -63,7 +77,7 @@ def keys_of(initiative_ids, using="default"):
     ):
         keys[pk] = {"all:", f"stage:{stage}", f"legal_form:{legal_form}"}
         if latitude is not None:
-            keys[pk].add(f"{POINT}{longitude!r},{latitude!r}")
+            keys[pk].update(("located:", f"{POINT}{longitude!r},{latitude!r}"))
         if commune_id:
             keys[pk].add(f"commune:{commune_id}")
             segments = path.split("/")[:-1]  # a path ends with "/"
@@ -71,12 +85,16 @@ def keys_of(initiative_ids, using="default"):
                 "territory:" + "".join(f"{s}/" for s in segments[:depth])
                 for depth in range(1, len(segments) + 1)
             )
+            if len(segments) >= 2:
+                regions[pk] = f"{segments[0]}/{segments[1]}/"
     links = Initiative.themes.through._base_manager.using(using).filter(initiative_id__in=keys)
     for pk, theme_id, parent_id in links.values_list("initiative_id", "theme_id", "theme__parent"):
         keys[pk].update((f"theme:{theme_id}", f"family:{parent_id or theme_id}"))
     involvements = Involvement._base_manager.using(using).filter(initiative_id__in=keys)
-    for pk, actor_id in involvements.values_list("initiative_id", "actor_id").order_by().distinct():
-        keys[pk].add(f"actor:{actor_id}")
+    for pk, actor_id, role in involvements.values_list("initiative_id", "actor_id", "role"):
+        keys[pk].update((f"actor:{actor_id}", f"actor_role:{actor_id}:{role}"))
+        if pk in regions:
+            keys[pk].add(f"actor_region:{actor_id}:{regions[pk]}")
     return keys
 
 
@@ -247,6 +265,34 @@ def count_of(facet, value):
     )
 
 
+def actor_counts(actor):
+    """(how many published initiatives the actor is involved in, {role: how many}). One
+    query."""
+    roles = [f"{actor.pk}:{role}" for role in Involvement.Role.values]
+    rows = FacetCount.objects.filter(
+        Q(facet="actor", value=str(actor.pk)) | Q(facet="actor_role", value__in=roles)
+    )
+    total, by_role = 0, {}
+    for facet, value, count in rows.values_list("facet", "value", "count"):
+        if facet == "actor":
+            total = count
+        else:
+            by_role[value.split(":", 1)[1]] = count
+    return total, by_role
+
+
+def actor_regions(actor):
+    """[(territory, count)] of the régions, provinces or states holding the actor's published
+    initiatives, largest count first. One query."""
+    key = Concat(Value(f"{actor.pk}:"), OuterRef("path"))
+    count = FacetCount.objects.filter(facet="actor_region", value=key).values("count")
+    regions = Territory.objects.filter(depth=1).annotate(count=Subquery(count[:1]))
+    return sorted(
+        ((region, region.count) for region in regions.filter(count__gt=0)),
+        key=lambda item: (-item[1], item[0].name),
+    )
+
+
 def values_counted(facet):
     """How many values of a facet some published initiatives have (`commune`: the communes
     holding some). One query."""
@@ -278,18 +324,17 @@ def territory_counts(territories):
 
 def most_involved_actors(limit):
     """[(slug, name, count)] of the `limit` actors in the most published initiatives, most
-    first, then by name. Two queries."""
-    rows = FacetCount.objects.filter(facet="actor").order_by("-count")
-    top = list(rows.values_list("value", "count")[:limit])
-    if len(top) == limit:  # the actors as many as the last one compete with it by name
-        top += rows.filter(count=top[-1][1]).values_list("value", "count")
-    counts = dict(top)
-    actors = Actor.objects.filter(pk__in=[int(pk) for pk in counts])
-    actors = actors.values_list("pk", "slug", "name")
-    return sorted(
-        ((slug, name, counts[str(pk)]) for pk, slug, name in actors),
-        key=lambda row: (-row[2], row[1]),
-    )[:limit]
+    first, then by name. One query."""
+    rows = FacetCount.objects.filter(facet="actor")
+    # The actors as many as the limit-th one compete with it by name.
+    last = rows.order_by("-count").values("count")[limit - 1 : limit]
+    actor = Actor.objects.filter(pk=Cast(OuterRef("value"), BigIntegerField()))
+    top = (
+        rows.filter(count__gte=Coalesce(Subquery(last), 0))
+        .annotate(slug=Subquery(actor.values("slug")[:1]), name=Subquery(actor.values("name")[:1]))
+        .values_list("slug", "name", "count")
+    )
+    return sorted(top, key=lambda row: (-row[2], row[1]))[:limit]
 
 
 def children_with_counts(territory):

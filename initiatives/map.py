@@ -1,9 +1,10 @@
 """The map's data: clusters computed in the database and GeoJSON (RFC 7946) built from them.
 
 Coordinates are always [longitude, latitude]. Clustering groups the matching initiatives on a
-grid whose squares are about CELL_PIXELS wide on screen at the requested zoom; a square holding
-a single initiative, or several at one point (a tiers-lieu hosting five projects), comes out as
-individual initiatives, any other square as one cluster with its count, centroid and bounds.
+grid whose squares are about CELL_PIXELS (models.py) wide on screen at the requested zoom; a
+square holding a single initiative, or several at one point (a tiers-lieu hosting five
+projects), comes out as individual initiatives, any other square as one cluster with its count,
+centroid and bounds.
 
 Up to zoom MapCell.ZOOM, an answer covers whole squares of that zoom's grid (about 18 km): the
 view is widened to the squares it touches. The published directory's squares are stored and
@@ -23,14 +24,12 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from leaflet import app_settings as leaflet_settings
 
-from . import freshness
-from .models import MapCell
+from . import counts, freshness
+from .models import MapCell, cell_size
 
 MAX_ZOOM = 20
 # From street level on, every initiative is its own feature: no clustering at all.
 CLUSTER_BELOW_ZOOM = 17
-# One grid square is about the size of a cluster icon and a half on screen.
-CELL_PIXELS = 60
 # Initiatives sharing one point are listed one by one up to this many, then clustered.
 STACK_LIMIT = 50
 # No screen shows more grid squares than this (about 8,500 px square): a larger bbox for its
@@ -43,11 +42,6 @@ DECIMALS = 6
 FORMAT_VERSION = 2
 # At most this many places are named beside the count of the initiatives outside the view.
 OUTSIDE_PLACES = 3
-
-
-def cell_size(zoom):
-    """The side of a grid square, in degrees, at this zoom (256 px tiles, 360° at zoom 0)."""
-    return 360 / (256 * 2**zoom) * CELL_PIXELS
 
 
 def shown_one_by_one(cell):
@@ -202,9 +196,7 @@ def grouped_squares(squares, zoom):
     shift = MapCell.ZOOM - zoom
     cells_per_column = 2 * math.ceil(90 / cell_size(zoom)) + 2  # as in on_grid()
     cells = {}
-    for square in MapCell.objects.filter(
-        x__gte=x_min, x__lte=x_max, y__gte=y_min, y__lte=y_max
-    ).iterator():
+    for square in MapCell.objects.filter(x__gte=x_min, x__lte=x_max, y__gte=y_min, y__lte=y_max):
         key = (square.x >> shift) * cells_per_column + (square.y >> shift)
         cell = cells.get(key)
         if cell is None:
@@ -245,10 +237,15 @@ def where_they_are(initiatives):
     """
 
     def count():
-        totals = initiatives.order_by().aggregate(
-            located=Count("pk", filter=Q(longitude__isnull=False)),
-            unlocated=Count("pk", filter=Q(longitude__isnull=True)),
-        )
+        if initiatives.is_published_directory():
+            stored = counts.stored("all", "located")
+            located = stored["located"].get("", 0)
+            totals = {"located": located, "unlocated": stored["all"].get("", 0) - located}
+        else:
+            totals = initiatives.order_by().aggregate(
+                located=Count("pk", filter=Q(longitude__isnull=False)),
+                unlocated=Count("pk", filter=Q(longitude__isnull=True)),
+            )
         places = [
             (place.name, place.latitude, place.longitude)
             for place, _count in initiatives.count_by_subterritory()

@@ -198,6 +198,16 @@ class CountedInitiative(models.Model):
         return str(self.initiative_id)
 
 
+# One square of the map's grid is about the size of a cluster icon and a half on screen.
+CELL_PIXELS = 60
+
+
+def cell_size(zoom):
+    """The side of a square of the map's grid, in degrees, at this zoom (256 px tiles, 360° at
+    zoom 0)."""
+    return 360 / (256 * 2**zoom) * CELL_PIXELS
+
+
 class MapCell(models.Model):
     """The published initiatives with a point in one square of the map's grid at zoom ZOOM
     (about 18 km wide): how many, the sums of their coordinates and their bounds. Kept up to

@@ -28,17 +28,28 @@ def from_scratch():
     """The published directory's counts, by queries that do not use counts.py."""
     expected = Counter()
     paths = list(Territory.objects.values_list("path", flat=True))
+    regions = list(Territory.objects.filter(depth=1).values_list("path", flat=True))
     published = Initiative.objects.published()
     for initiative in published.select_related("commune").prefetch_related(
         "themes", "involvements"
     ):
         keys = {"all:", f"stage:{initiative.stage}", f"legal_form:{initiative.legal_form}"}
+        if initiative.latitude is not None:
+            keys.add("located:")
         for theme in initiative.themes.all():
             keys |= {f"theme:{theme.pk}", f"family:{theme.parent_id or theme.pk}"}
-        keys |= {f"actor:{i.actor_id}" for i in initiative.involvements.all()}
+        involvements = initiative.involvements.all()
+        keys |= {f"actor:{i.actor_id}" for i in involvements}
+        keys |= {f"actor_role:{i.actor_id}:{i.role}" for i in involvements}
         if initiative.commune:
             keys.add(f"commune:{initiative.commune_id}")
             keys |= {f"territory:{p}" for p in paths if initiative.commune.path.startswith(p)}
+            keys |= {
+                f"actor_region:{i.actor_id}:{region}"
+                for i in involvements
+                for region in regions
+                if initiative.commune.path.startswith(region)
+            }
         expected.update(keys)
     return dict(expected)
 

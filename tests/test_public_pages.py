@@ -593,13 +593,14 @@ def test_an_actor_page_groups_what_it_does_by_role_with_places(client, directory
 
 
 def test_an_actor_page_stays_short_for_a_funder_of_many(
-    client, directory, make_initiative, monkeypatch
+    client, directory, make_initiative, monkeypatch, commit
 ):
     for number in range(3):
         initiative = make_initiative(f"Atelier {number}")
-        Involvement.objects.create(
-            initiative=initiative, actor=directory["macif"], role=Involvement.Role.FUNDER
-        )
+        with commit():
+            Involvement.objects.create(
+                initiative=initiative, actor=directory["macif"], role=Involvement.Role.FUNDER
+            )
     monkeypatch.setattr(actor_views, "SHOWN_PER_ROLE", 2)
     response = client.get(directory["macif"].get_absolute_url())
     ((role, _heading, involvements, count),) = response.context["roles"]

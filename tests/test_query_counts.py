@@ -98,9 +98,9 @@ def test_home(client, data, django_assert_num_queries):
 def test_list_without_filters(client, data, django_assert_num_queries):
     # The stored total; the directory version (the facets' cache key); facets, from the
     # stored counts: themes with their counts, stages and legal forms, the most involved
-    # actors, their names, régions with their counts; the evaluation filter's grids and
+    # actors with their names, régions with their counts; the evaluation filter's grids and
     # dimensions; the page; its themes.
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         response = client.get(reverse("initiative_list"))
     assert response.context["page_obj"].object_list
     # The same filters again, another page: the facets come from the cache, and so do the
@@ -124,7 +124,7 @@ def test_list_with_every_filter_and_its_facets(client, data, django_assert_num_q
 
 def test_list_with_invalid_filters(client, data, django_assert_num_queries):
     # Theme lookup (fails), territory lookup (fails), then as without filters.
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(11):
         response = client.get(reverse("initiative_list"), {"theme": "nope", "territory": "x"})
     assert response.status_code == 200
 
@@ -175,9 +175,9 @@ def test_actor_list(client, data, django_assert_num_queries):
 
 
 def test_actor_detail(client, data, django_assert_num_queries):
-    # The actor; its counts by role; the first involvements of each role with initiatives
-    # and communes; the régions' counts and names; the territories of action; the count of
-    # initiatives.
-    with django_assert_num_queries(7):
+    # The actor; its stored counts, of initiatives and by role; the first involvements of
+    # each role with initiatives and communes; the régions with their stored counts; the
+    # territories of action.
+    with django_assert_num_queries(5):
         response = client.get(data["macif"].get_absolute_url())
     assert response.context["roles"]
