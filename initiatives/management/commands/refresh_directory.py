@@ -7,10 +7,10 @@ from initiatives.models import Initiative
 
 class Command(BaseCommand):
     help = (
-        "Rebuild every initiative's search document and the facet counts, and bump the "
-        "directory version: after a refresh that failed (the logs say so), rows written "
-        "outside Django, or an upgrade (the pages cached by the old code are then no longer "
-        "served)."
+        "Rebuild every initiative's search document, the facet counts and the map's squares, "
+        "and bump the directory version: after a refresh that failed (the logs say so), rows "
+        "written outside Django, or an upgrade (the pages cached by the old code are then no "
+        "longer served)."
     )
 
     def handle(self, *args, **options):
@@ -20,5 +20,5 @@ class Command(BaseCommand):
             counts.rebuild()
             freshness.directory_changed(pks)
         self.stdout.write(
-            self.style.SUCCESS(f"{len(pks)} search documents rebuilt, facets counted again.")
+            self.style.SUCCESS(f"{len(pks)} search documents rebuilt, facets and map squares counted again.")
         )
