@@ -208,6 +208,11 @@ def cell_size(zoom):
     return 360 / (256 * 2**zoom) * CELL_PIXELS
 
 
+def card_themes():
+    """The themes an initiative card shows, to prefetch."""
+    return models.Prefetch("themes", queryset=Theme.objects.only("name", "name_en", "slug"))
+
+
 class MapCell(models.Model):
     """The published initiatives with a point in one square of the map's grid at zoom ZOOM
     (about 18 km wide): how many, the sums of their coordinates and their bounds. Kept up to
@@ -690,13 +695,12 @@ class InitiativeQuerySet(models.QuerySet):
 
     def with_card_data(self):
         """What an initiative card shows: the commune and the themes (one more query)."""
-        return (
-            self.select_related("commune")
-            .prefetch_related(
-                models.Prefetch("themes", queryset=Theme.objects.only("name", "name_en", "slug"))
-            )
-            .defer(*Initiative.LONG_TEXT_FIELDS)
-        )
+        return self.with_card_fields().prefetch_related(card_themes())
+
+    def with_card_fields(self):
+        """with_card_data() but the themes, for cards of several lists whose themes are read
+        at once (prefetch_related_objects(cards, card_themes()))."""
+        return self.select_related("commune").defer(*Initiative.LONG_TEXT_FIELDS)
 
     def count_by_subterritory(self, territory=None):
         """[(territory, count)] one level below `territory`, largest count first.

@@ -8,7 +8,7 @@ import json
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, prefetch_related_objects
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -44,6 +44,7 @@ from .models import (
     Proposal,
     Territory,
     Theme,
+    card_themes,
     is_curator,
 )
 
@@ -317,10 +318,12 @@ class TerritoryDetailView(LenientPaginationMixin, ListView):
         return get_object_or_404(Territory, slug=self.kwargs["slug"])
 
     def get_queryset(self):
+        # The cards' themes are read in get_context_data(), with those of the initiatives
+        # acting here from elsewhere: one query for both lists.
         return (
             Initiative.objects.published()
             .located_in(self.territory)
-            .with_card_data()
+            .with_card_fields()
             .order_by("name", "pk")
         )
 
@@ -341,19 +344,24 @@ class TerritoryDetailView(LenientPaginationMixin, ListView):
         acting = (
             published.filter(pk__in=published.acting_in(territory).values("pk"))
             .exclude(pk__in=published.located_in(territory).values("pk"))
-            .with_card_data()
+            .with_card_fields()
             .order_by("name")
         )
-        return super().get_context_data(
+        acting = list(acting[:ACTING_LIMIT])
+        context = super().get_context_data(
             territory=territory,
             ancestors=list(Territory.objects.ancestors_of(territory).exclude(pk=territory.pk)),
             children=children,
             show_all=show_all,
             has_children=bool(children) or show_all,
-            acting=list(acting[:ACTING_LIMIT]),
+            acting=acting,
             acting_limit=ACTING_LIMIT,
             **kwargs,
         )
+        page = context["page_obj"]
+        page.object_list = context["object_list"] = list(page.object_list)
+        prefetch_related_objects(page.object_list + acting, card_themes())
+        return context
 
 
 class ThemeListView(TemplateView):

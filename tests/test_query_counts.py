@@ -146,12 +146,17 @@ def test_territory_list(client, data, django_assert_num_queries):
 
 
 def test_territory_detail(client, data, django_assert_num_queries):
-    # The territory; children with their stored counts; ancestors; acting networks, their
-    # themes; the stored count of located initiatives, the page, its themes; evaluation:
-    # assessments, observations.
-    with django_assert_num_queries(10):
+    # The territory; children with their stored counts; ancestors; acting networks; the
+    # stored count of located initiatives, the page; the themes of both lists' cards;
+    # evaluation: assessments, observations.
+    with django_assert_num_queries(9):
         response = client.get(reverse("territory_detail", args=["hauts-de-france"]))
-    assert response.context["acting"] and response.context["page_obj"].object_list
+    acting, shown = response.context["acting"], response.context["page_obj"].object_list
+    assert acting and shown
+    # Both lists' cards show their themes, read in that one query.
+    with django_assert_num_queries(0):
+        assert all(card.themes.all() is not None for card in acting + shown)
+        assert any(card.themes.all() for card in acting) and any(c.themes.all() for c in shown)
 
 
 def test_theme_list(client, data, django_assert_num_queries):

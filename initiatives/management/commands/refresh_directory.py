@@ -20,5 +20,7 @@ class Command(BaseCommand):
             counts.rebuild()
             freshness.directory_changed(pks)
         self.stdout.write(
-            self.style.SUCCESS(f"{len(pks)} search documents rebuilt, facets and map squares counted again.")
+            self.style.SUCCESS(
+                f"{len(pks)} search documents rebuilt, facets and map squares counted again."
+            )
         )
