@@ -124,7 +124,9 @@ def description(request):
         _("The map's clusters"),
         _(
             "What the map shows in a box at a zoom: clusters with their count and bounds, and "
-            "single initiatives."
+            "single initiatives. Up to zoom 9, the answer covers the whole squares of the "
+            "zoom-9 grid (about 18 km) that the box touches; `total` counts the initiatives "
+            "covered, `outside` the others."
         ),  # fmt: skip
         exports.GEOJSON,
         {"type": "object"},
