@@ -91,7 +91,9 @@ def keys_of(initiative_ids, using="default"):
     for pk, theme_id, parent_id in links.values_list("initiative_id", "theme_id", "theme__parent"):
         keys[pk].update((f"theme:{theme_id}", f"family:{parent_id or theme_id}"))
     involvements = Involvement._base_manager.using(using).filter(initiative_id__in=keys)
-    for pk, actor_id, role in involvements.values_list("initiative_id", "actor_id", "role"):
+    for pk, actor_id, role in involvements.values_list(
+        "initiative_id", "actor_id", "role"
+    ).order_by():
         keys[pk].update((f"actor:{actor_id}", f"actor_role:{actor_id}:{role}"))
         if pk in regions:
             keys[pk].add(f"actor_region:{actor_id}:{regions[pk]}")
