@@ -259,6 +259,13 @@ def total():
     return stored("all")["all"].get("", 0)
 
 
+def points_counted():
+    """(how many published initiatives have a point, how many have none). One query."""
+    by_facet = stored("all", "located")
+    located = by_facet["located"].get("", 0)
+    return located, by_facet["all"].get("", 0) - located
+
+
 def count_of(facet, value):
     """How many published initiatives have this facet value. One query."""
     return (

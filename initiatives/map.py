@@ -238,9 +238,8 @@ def where_they_are(initiatives):
 
     def count():
         if initiatives.is_published_directory():
-            stored = counts.stored("all", "located")
-            located = stored["located"].get("", 0)
-            totals = {"located": located, "unlocated": stored["all"].get("", 0) - located}
+            located, unlocated = counts.points_counted()
+            totals = {"located": located, "unlocated": unlocated}
         else:
             totals = initiatives.order_by().aggregate(
                 located=Count("pk", filter=Q(longitude__isnull=False)),

@@ -768,6 +768,8 @@ def test_the_map_page_counts_matching_initiatives_without_a_point(client, crowde
     assert response.context["unlocated_count"] == 1
     link = response.context["unlocated_url"]
     assert link == "/initiatives/?theme=emploi-insertion-formation&located=false"
+    # Without filters, from the stored counts.
+    assert client.get(reverse("map")).context["unlocated_count"] == 1
     unlocated = client.get(link).context["page_obj"].object_list
     assert [initiative.latitude for initiative in unlocated] == [None]
 
