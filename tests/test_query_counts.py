@@ -110,15 +110,15 @@ def test_list_without_filters(client, data, django_assert_num_queries):
 
 
 def test_list_with_every_filter_and_its_facets(client, data, django_assert_num_queries):
-    # The form's lookups: theme, territory, actor; count; facets: themes 2, stages, legal
+    # The form's lookups: theme, territory, actor; count; facets: themes 3, stages, legal
     # forms, the territory's ancestors, its children counts, the children, actors; the
     # evaluation filter's grids and dimensions; the page; its themes; the directory version.
     # On PostgreSQL, whether the words match before looking for typos (initiatives/search.py).
-    with django_assert_num_queries(17 if connection.vendor == "postgresql" else 16):
+    with django_assert_num_queries(18 if connection.vendor == "postgresql" else 17):
         response = client.get(reverse("initiative_list"), ALL_FILTERS)
     assert [i.slug for i in response.context["page_obj"].object_list][0] == "fe2i"
     # Other filters on the same territory: its ancestors and the grids come from the cache.
-    with django_assert_num_queries(15 if connection.vendor == "postgresql" else 14):
+    with django_assert_num_queries(16 if connection.vendor == "postgresql" else 15):
         client.get(reverse("initiative_list"), {**ALL_FILTERS, "year_min": "1990"})
 
 
