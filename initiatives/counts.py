@@ -25,7 +25,6 @@ left or reached are counted again from the published initiatives in them.
 `manage.py refresh_directory` counts everything again (rebuild()).
 """
 
-import math
 from collections import Counter
 from functools import reduce
 from operator import or_
@@ -33,10 +32,7 @@ from operator import or_
 from django.db.models import (
     BigIntegerField,
     CharField,
-    Count,
     F,
-    Max,
-    Min,
     OuterRef,
     Q,
     Subquery,
@@ -47,7 +43,15 @@ from django.db.models.functions import Cast, Coalesce, Concat, Floor
 
 from actors.models import Actor, Involvement
 
-from .models import CountedInitiative, FacetCount, Initiative, MapCell, Territory, cell_size
+from .models import (
+    CountedInitiative,
+    FacetCount,
+    Initiative,
+    MapCell,
+    Territory,
+    cell_size,
+    points_and_bounds,
+)
 
 # Initiatives counted per round of queries, and facet values read per query.
 BATCH = 2000
@@ -133,9 +137,8 @@ def count_changes(initiative_ids, using="default"):
 
 def square_of(point_key):
     """The (x, y) of the MapCell square holding the point of a `point:` key."""
-    side = cell_size(MapCell.ZOOM)
     longitude, latitude = (float(part) for part in point_key.removeprefix(POINT).split(","))
-    return math.floor(longitude / side), math.floor(latitude / side)
+    return MapCell.index_of(longitude), MapCell.index_of(latitude)
 
 
 def count_map_squares(squares, using):
@@ -173,13 +176,7 @@ def count_map_squares(squares, using):
         .order_by()
         .values("x", "y")
         .annotate(
-            count=Count("*"),
-            sum_longitude=Sum("longitude"),
-            sum_latitude=Sum("latitude"),
-            west=Min("longitude"),
-            south=Min("latitude"),
-            east=Max("longitude"),
-            north=Max("latitude"),
+            sum_longitude=Sum("longitude"), sum_latitude=Sum("latitude"), **points_and_bounds()
         )
     )
     counted = []

@@ -17,14 +17,14 @@ import math
 from operator import itemgetter
 
 from django import forms
-from django.db.models import Count, F, Q, Value
+from django.db.models import F, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from leaflet import app_settings as leaflet_settings
 
-from . import counts, freshness
+from . import freshness
 from .models import MapCell, cell_size
 
 MAX_ZOOM = 20
@@ -184,8 +184,7 @@ def stored_squares(bbox):
     west, south, east, north = bbox
     if west > east:
         return None
-    side = cell_size(MapCell.ZOOM)
-    return tuple(math.floor(value / side) for value in (west, south, east, north))
+    return tuple(MapCell.index_of(value) for value in (west, south, east, north))
 
 
 def grouped_squares(squares, zoom):
@@ -237,19 +236,12 @@ def where_they_are(initiatives):
     """
 
     def count():
-        if initiatives.is_published_directory():
-            located, unlocated = counts.points_counted()
-            totals = {"located": located, "unlocated": unlocated}
-        else:
-            totals = initiatives.order_by().aggregate(
-                located=Count("pk", filter=Q(longitude__isnull=False)),
-                unlocated=Count("pk", filter=Q(longitude__isnull=True)),
-            )
+        located, unlocated = initiatives.count_points()
         places = [
             (place.name, place.latitude, place.longitude)
             for place, _count in initiatives.count_by_subterritory()
         ]
-        return totals["located"], totals["unlocated"], places
+        return located, unlocated, places
 
     scope = hashlib.sha256(str(initiatives.order_by().query).encode()).hexdigest()
     return freshness.cached(f"map-places:{scope}", count)

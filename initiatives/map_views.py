@@ -13,7 +13,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
 
-from . import counts, exports
+from . import exports
 from . import map as map_data
 from .api_views import bad_request, directory_response, filtered_initiatives, json_response
 from .models import Territory, Theme
@@ -102,11 +102,7 @@ class MapView(MapPage):
         return super().get_context_data(
             filter=filterset,
             facets=filterset.facets(),
-            unlocated_count=(
-                counts.points_counted()[1]
-                if filterset.qs.is_published_directory()
-                else filterset.qs.without_point().count()
-            ),
+            unlocated_count=filterset.qs.count_points()[1],
             legend_themes=Theme.objects.top_level(),
             list_url=reverse("initiative_list") + self.query_suffix(),
             unlocated_url=reverse("initiative_list") + "?" + self.unlocated_query(),

@@ -208,6 +208,18 @@ def cell_size(zoom):
     return 360 / (256 * 2**zoom) * CELL_PIXELS
 
 
+def points_and_bounds():
+    """Aggregates of a group of points: `count` and bounds (`west`, `south`, `east`, `north`)."""
+    return {
+        # COUNT(*), not COUNT(id): the map's index then holds every column needed.
+        "count": Count("*"),
+        "west": Min("longitude"),
+        "south": Min("latitude"),
+        "east": Max("longitude"),
+        "north": Max("latitude"),
+    }
+
+
 def card_themes():
     """The themes an initiative card shows, to prefetch."""
     return models.Prefetch("themes", queryset=Theme.objects.only("name", "name_en", "slug"))
@@ -240,6 +252,11 @@ class MapCell(models.Model):
 
     def __str__(self):
         return f"({self.x}, {self.y}) = {self.count}"
+
+    @classmethod
+    def index_of(cls, degrees):
+        """The column of a longitude, or the row of a latitude, on this grid."""
+        return math.floor(degrees / cell_size(cls.ZOOM))
 
 
 def departement_of_commune_code(code):
@@ -778,6 +795,19 @@ class InitiativeQuerySet(models.QuerySet):
         # Both coordinates or neither (a constraint): longitude leads the map's index.
         return self.filter(longitude__isnull=True)
 
+    def count_points(self):
+        """(how many have a point, how many have none). One query, which reads the stored
+        counts (initiatives/counts.py) for the published directory."""
+        from . import counts  # which imports this module
+
+        if self.is_published_directory():
+            return counts.points_counted()
+        totals = self.order_by().aggregate(
+            located=Count("pk", filter=Q(longitude__isnull=False)),
+            unlocated=Count("pk", filter=Q(longitude__isnull=True)),
+        )
+        return totals["located"], totals["unlocated"]
+
     def in_bbox(self, west, south, east, north):
         """Initiatives with a point in the box; west > east means the box crosses longitude 180."""
         if west <= east:
@@ -804,14 +834,9 @@ class InitiativeQuerySet(models.QuerySet):
             .order_by()
             .values("cell")
             .annotate(
-                # COUNT(*), not COUNT(id): the map's index then holds every column needed.
-                count=Count("*"),
                 center_longitude=Avg("longitude"),
                 center_latitude=Avg("latitude"),
-                west=Min("longitude"),
-                south=Min("latitude"),
-                east=Max("longitude"),
-                north=Max("latitude"),
+                **points_and_bounds(),
             )
         )
 
