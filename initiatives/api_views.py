@@ -224,7 +224,7 @@ class ApiView(TemplateView):
         regions = published.count_by_subterritory()
         if regions:
             query["territory"] = regions[0][0].slug
-        themes = sorted(Theme.objects.with_counts(published), key=lambda theme: -theme.count)
+        themes = sorted(Theme.objects.with_counts(), key=lambda theme: -theme.count)
         if themes and themes[0].count:
             query["theme"] = themes[0].slug
         return query.urlencode()

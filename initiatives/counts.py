@@ -23,12 +23,20 @@ its point (`point:<longitude>,<latitude>`), and the squares of the points that a
 left or reached are counted again from the published initiatives in them.
 
 `manage.py refresh_directory` counts everything again (rebuild()).
+
+A filtered list or map counts its facets from the same keys (tally()): those of its own
+initiatives, at most SAMPLE_SIZE of them, so that the cost of its counts does not grow with the
+directory. Up to SAMPLE_SIZE results, every one is counted; beyond, a sample of whole slots
+(models.SAMPLE_SLOTS) is, and the counts are scaled up and marked as estimates (`Estimate`).
 """
 
-from collections import Counter
+import json
+import math
+from collections import Counter, defaultdict
 from functools import reduce
 from operator import or_
 
+from django.db import connections
 from django.db.models import (
     BigIntegerField,
     CharField,
@@ -37,13 +45,23 @@ from django.db.models import (
     Q,
     Subquery,
     Sum,
+    TextField,
     Value,
 )
-from django.db.models.functions import Cast, Coalesce, Concat, Floor
+from django.db.models.functions import (
+    Cast,
+    Coalesce,
+    Concat,
+    Floor,
+    StrIndex,
+    Substr,
+)
 
 from actors.models import Actor, Involvement
 
+from . import freshness
 from .models import (
+    SAMPLE_SLOTS,
     CountedInitiative,
     FacetCount,
     Initiative,
@@ -60,6 +78,12 @@ VALUES_PER_QUERY = 500
 POINT = "point:"
 # Up to this many map squares are counted again each around its own points.
 SQUARES_ONE_BY_ONE = 20
+# A filtered list's or map's counts read the keys of at most this many of its initiatives,
+# found among about SAMPLE_FROM of the directory's, and read again from the whole directory
+# when fewer than MIN_SAMPLE are found there (tally()).
+SAMPLE_SIZE = 1000
+SAMPLE_FROM = 20_000
+MIN_SAMPLE = 250
 
 
 def batched(items, size):
@@ -68,14 +92,15 @@ def batched(items, size):
     return (items[start : start + size] for start in range(0, len(items), size))
 
 
-def keys_of(initiative_ids, using="default"):
-    """{initiative id: the keys it is counted under}, for the published ones among these.
-    Three queries."""
+def keys_of(initiative_ids, using="default", published_only=True):
+    """{initiative id: the keys it is counted under}, for the published ones among these
+    (for all of them with `published_only=False`: the counts of a curator's list of archived
+    initiatives). Three queries."""
     keys = {}
     regions = {}  # the territory one level below the country, for the actors' pages
-    initiatives = Initiative._base_manager.using(using).filter(
-        pk__in=initiative_ids, status=Initiative.Status.PUBLISHED
-    )
+    initiatives = Initiative._base_manager.using(using).filter(pk__in=initiative_ids)
+    if published_only:
+        initiatives = initiatives.filter(status=Initiative.Status.PUBLISHED)
     for pk, stage, legal_form, commune_id, path, longitude, latitude in initiatives.values_list(
         "pk", "stage", "legal_form", "commune_id", "commune__path", "longitude", "latitude"
     ):
@@ -328,19 +353,62 @@ def territory_counts(territories):
     return with_counts(territories).filter(count__gt=0)
 
 
-def most_involved_actors(limit):
-    """[(slug, name, count)] of the `limit` actors in the most published initiatives, most
-    first, then by name. One query."""
-    rows = FacetCount.objects.filter(facet="actor")
+def most_involved_actors(limit, role=None):
+    """[(slug, name, count)] of the `limit` actors in the most published initiatives (in
+    this role), most first, then by name. One query."""
+    if role:
+        rows = FacetCount.objects.filter(facet="actor_role", value__endswith=f":{role}")
+        actor_id = Substr("value", 1, StrIndex("value", Value(":")) - 1)
+    else:
+        rows = FacetCount.objects.filter(facet="actor")
+        actor_id = F("value")
     # The actors as many as the limit-th one compete with it by name.
     last = rows.order_by("-count").values("count")[limit - 1 : limit]
-    actor = Actor.objects.filter(pk=Cast(OuterRef("value"), BigIntegerField()))
+    actor = Actor.objects.filter(pk=Cast(OuterRef("actor_id"), BigIntegerField()))
     top = (
         rows.filter(count__gte=Coalesce(Subquery(last), 0))
-        .annotate(slug=Subquery(actor.values("slug")[:1]), name=Subquery(actor.values("name")[:1]))
+        .annotate(
+            actor_id=actor_id,
+            slug=Subquery(actor.values("slug")[:1]),
+            name=Subquery(actor.values("name")[:1]),
+        )
         .values_list("slug", "name", "count")
     )
     return sorted(top, key=lambda row: (-row[2], row[1]))[:limit]
+
+
+def most_involved_in(actor_counts, limit):
+    """[(slug, name, count)] of the `limit` actors with the largest counts of {actor id:
+    count} (Tally.actors()), most first, then by name. One query."""
+    if not actor_counts:
+        return []
+    # The actors as many as the limit-th one compete with it by name.
+    least = sorted(actor_counts.values(), reverse=True)[:limit][-1]
+    candidates = [pk for pk, count in actor_counts.items() if count >= least]
+    named = Actor.objects.filter(pk__in=candidates).order_by().values_list("pk", "slug", "name")
+    rows = [(slug, name, actor_counts[pk]) for pk, slug, name in named]
+    return sorted(rows, key=lambda row: (-row[2], row[1]))[:limit]
+
+
+def actor_key(actor_id, role=None):
+    """(facet, value) of the key counting an actor's initiatives (in this role)."""
+    return ("actor_role", f"{actor_id}:{role}") if role else ("actor", str(actor_id))
+
+
+def territory_options(territory, tally=None):
+    """(the territory's ancestors from the root down, itself left out; [(territory, count)]
+    one level below it, below the countries when None, largest count first), for the
+    filters: from a Tally, or from the stored counts of the published directory. One query
+    for a tally, two otherwise (the ancestors come from the cache while the directory has
+    not changed)."""
+    if tally is None:
+        return (territory.ancestors() if territory else []), children_with_counts(territory)
+    children = tally.children(territory)
+    above = territory.ancestor_paths()[:-1] if territory else []
+    found = list(Territory.objects.filter(path__in=[*children, *above]))
+    ancestors = sorted((t for t in found if t.path in above), key=lambda t: t.depth)
+    named = [(t, children[t.path]) for t in found if t.path in children]
+    return ancestors, sorted(named, key=lambda item: (-item[1], item[0].name))
 
 
 def children_with_counts(territory):
@@ -351,3 +419,147 @@ def children_with_counts(territory):
         ((child, child.count) for child in territory_counts(children)),
         key=lambda item: (-item[1], item[0].name),
     )
+
+
+class Estimate(int):
+    """A count estimated from a sample of the initiatives (Tally): shown as about so many."""
+
+
+class Tally:
+    """How many initiatives of a set are counted under each key (keys_of()): all of them, or
+    a sample of them scaled up by `scale`, every count then an Estimate."""
+
+    def __init__(self, keys_per_initiative, scale=1):
+        counted = Counter()
+        for keys in keys_per_initiative:
+            counted.update(keys)
+        self.by_facet = defaultdict(dict)  # "stage:consolidation" -> ["stage"]["consolidation"]
+        for key, count in counted.items():
+            facet, _colon, value = key.partition(":")
+            self.by_facet[facet][value] = count
+        self.scale = scale
+
+    def scaled(self, count):
+        return count if self.scale == 1 else Estimate(round(count * self.scale))
+
+    def __getitem__(self, key):
+        facet, _colon, value = key.partition(":")
+        return self.scaled(self.by_facet[facet].get(value, 0))
+
+    def of(self, facet):
+        """{value: count} of one facet: tally.of("stage") -> {"consolidation": 12, ...}."""
+        return {value: self.scaled(count) for value, count in self.by_facet[facet].items()}
+
+    @property
+    def total(self):
+        return self["all:"]
+
+    def points(self):
+        """(how many have a point, how many have none)."""
+        everyone, located = self.by_facet["all"].get("", 0), self.by_facet["located"].get("", 0)
+        return self.scaled(located), self.scaled(everyone - located)
+
+    def children(self, territory):
+        """{path: count} of the territories one level below `territory` (below the countries
+        when None) that hold some of these initiatives."""
+        parent_path = territory.path if territory else ""
+        depth = parent_path.count("/") + 1 if territory else 2  # "france/bretagne/": 2
+        return {
+            path: count
+            for path, count in self.of("territory").items()
+            if path.startswith(parent_path) and path.count("/") == depth
+        }
+
+    def actors(self, role=None):
+        """{actor id: count} of the actors involved in these initiatives (in this role)."""
+        if not role:
+            return {int(pk): count for pk, count in self.of("actor").items()}
+        suffix = f":{role}"
+        return {
+            int(value.removesuffix(suffix)): count
+            for value, count in self.of("actor_role").items()
+            if value.endswith(suffix)
+        }
+
+
+def tally(*initiative_sets):
+    """[Tally] of each of these querysets of initiatives, from their keys (CountedInitiative).
+
+    A set is read in the order of its initiatives' sample slots (models.SAMPLE_SLOTS), from
+    the `initiative_sample` index, first among the slots that hold about SAMPLE_FROM published
+    initiatives (all of them in a smaller directory), at most SAMPLE_SIZE + 1 rows:
+
+    - up to SAMPLE_SIZE rows, the set's initiatives in those slots, a sample of the set;
+    - beyond, the slots read whole before the last row's, a smaller sample;
+    - fewer than MIN_SAMPLE rows in those slots: the set is small, and read again in every
+      slot: all of it up to SAMPLE_SIZE rows, the slots read whole beyond.
+
+    A sample's counts are scaled up by the share of the slots it holds. The directory's size
+    comes with its version (freshness.published_count()). None of this reads
+    more than SAMPLE_FROM initiatives for a large set, nor more than SAMPLE_SIZE keys, however
+    large the set or the directory. One query on PostgreSQL (the sets in one UNION ALL), two
+    when some sets are small; on SQLite one per set and reading (it refuses a LIMIT inside a
+    UNION). Three more when some initiatives are not published, so not counted: keys_of()
+    reads their keys from their rows.
+    """
+    if not initiative_sets:
+        return []
+    sets = dict(enumerate(initiative_sets))
+    first = first_slots(freshness.published_count())
+    by_part = read_in_slot_order(sets, first)
+    slots_read = dict.fromkeys(sets, first)
+    small = [
+        part for part, rows in by_part.items() if first < SAMPLE_SLOTS and len(rows) < MIN_SAMPLE
+    ]
+    if small:
+        by_part.update(read_in_slot_order({part: sets[part] for part in small}))
+        slots_read.update(dict.fromkeys(small, SAMPLE_SLOTS))
+    uncounted = [pk for rows in by_part.values() for _slot, pk, keys in rows if keys is None]
+    read = keys_of(uncounted, published_only=False) if uncounted else {}
+    tallies = []
+    for part, rows in by_part.items():
+        slots = slots_read[part]
+        if len(rows) > SAMPLE_SIZE:
+            # The last row's slot may hold more of the set than were read: the slots before
+            # it were read whole. (Past SAMPLE_SIZE × SAMPLE_SLOTS initiatives, the first slot
+            # alone holds more than were read: it is counted as if whole.)
+            slots = max(rows[-1][0], 1)
+            rows = [row for row in rows if row[0] < slots] or rows
+        keys = (read.get(pk, ()) if keys is None else json.loads(keys) for _slot, pk, keys in rows)
+        tallies.append(Tally(keys, SAMPLE_SLOTS / slots))
+    return tallies
+
+
+def first_slots(published):
+    """How many sample slots hold about SAMPLE_FROM of the `published` initiatives: all of
+    them in a smaller directory."""
+    return min(SAMPLE_SLOTS, math.ceil(SAMPLE_SLOTS * SAMPLE_FROM / max(published, 1)))
+
+
+def read_in_slot_order(sets, bound=SAMPLE_SLOTS):
+    """{part: [(slot, pk, keys)]} of each set of initiatives, {part: queryset}: its rows in
+    its first `bound` slots, at most SAMPLE_SIZE + 1 of them, in slot order. One query on
+    PostgreSQL, one per set elsewhere."""
+    # As text, decoded by tally(): Django's JSON conversion costs more than the decoding.
+    stored_keys = Subquery(
+        CountedInitiative.objects.filter(initiative_id=OuterRef("pk")).values("keys"),
+        output_field=TextField(),
+    )
+    samples = []
+    for part, initiatives in sets.items():
+        rows = initiatives.prefetch_related(None).annotate(
+            part=Value(part), slot=F("pk") % SAMPLE_SLOTS, stored_keys=stored_keys
+        )
+        if bound < SAMPLE_SLOTS:
+            rows = rows.filter(slot__lt=bound)
+        rows = rows.order_by("slot", "pk").values_list("part", "slot", "pk", "stored_keys")
+        samples.append(rows[: SAMPLE_SIZE + 1])
+    using = next(iter(sets.values())).db
+    if len(samples) > 1 and connections[using].features.supports_slicing_ordering_in_compound:
+        rows = samples[0].union(*samples[1:], all=True)
+    else:
+        rows = [row for sample in samples for row in sample]
+    by_part = {part: [] for part in sets}
+    for part, slot, pk, keys in sorted(rows, key=lambda row: row[:3]):
+        by_part[part].append((slot, pk, keys))
+    return by_part

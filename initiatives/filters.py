@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters.widgets import SuffixedMultiWidget
 
@@ -67,7 +67,8 @@ class ActorFilter(django_filters.ModelChoiceFilter):
 class InitiativeFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_search", label=_("Search"), max_length=200)
     theme = django_filters.ModelMultipleChoiceFilter(
-        queryset=Theme.objects.all(),
+        # With its parent: a theme's page names it (views.ThemeDetailView).
+        queryset=Theme.objects.select_related("parent"),
         to_field_name="slug",
         method="filter_themes",
         label=_("Themes"),
@@ -148,7 +149,8 @@ class InitiativeFilter(django_filters.FilterSet):
         if not themes:
             return queryset
         family = Theme.objects.family_of([theme.slug for theme in themes])
-        return queryset.filter(pk__in=Initiative.objects.filter(themes__in=family).values("pk"))
+        links = Initiative.themes.through.objects.filter(theme__in=family)
+        return queryset.filter(pk__in=links.values("initiative"))
 
     def filter_territory(self, queryset, name, territory):
         return queryset.located_in(territory)
@@ -191,86 +193,91 @@ class InitiativeFilter(django_filters.FilterSet):
         return queryset
 
     def facets(self):
-        """count_facets(), from the cache while the directory has not changed.
+        """count_facets(), from the cache while the directory has not changed, and once per
+        request (the list's pagination reads their total).
 
         Facets cost most of a list's or map's time at 100,000 initiatives, and the same
         filters come back again and again (a broad filter is the common one). Besides what
         freshness.cached() keys on, the key holds the listed initiatives (the base queryset's
         SQL) and the filters that count: not the page nor the sort.
         """
-        parameters = sorted(
-            (name, self.data.getlist(name) if hasattr(self.data, "getlist") else self.data[name])
-            for name in self.parameter_names() - {"page", "sort"}
-            if name in self.data
-        )
-        scope = hashlib.sha256(repr((str(self.queryset.query), parameters)).encode()).hexdigest()
-        return freshness.cached(f"facets:{scope}", self.count_facets)
+        if not hasattr(self, "_facets"):
+            parameters = sorted(
+                (
+                    name,
+                    self.data.getlist(name) if hasattr(self.data, "getlist") else self.data[name],
+                )
+                for name in self.parameter_names() - {"page", "sort"}
+                if name in self.data
+            )
+            scope = hashlib.sha256(repr((str(self.queryset.query), parameters)).encode())
+            self._facets = freshness.cached(f"facets:{scope.hexdigest()}", self.count_facets)
+        return self._facets
 
     def count_facets(self):
-        """How many results each option of each facet would give with the other filters applied.
+        """How many results each option of each facet would give with the other filters
+        applied, how many results there are and how many of them have no point.
 
-        Six queries whatever the number of initiatives, options and filters, when neither a
-        stage nor a legal form is chosen (seven when one is, eight when a territory is chosen):
-        themes 2, stages and legal forms 1, territories 2 (+1 for the chosen territory's
-        ancestors), actors 1 (+1 when the chosen actor is not among the most involved). The
-        form's validation may add its lookups (theme, territory, actor) if they have not run
-        yet. The filters select each initiative once (they filter through subqueries, never
-        through a join), so the counts group the filtered rows themselves, read from the
-        `initiative_facets` index: no semi-join of the directory with itself.
-
-        When what a facet counts is the whole published directory (no other filter applies to
-        it), its counts are the stored ones (initiatives/counts.py): a read of a few rows,
-        whatever the directory's size.
+        Each facet leaves its own filter out. When no other filter applies, what it counts is
+        the published directory, whose counts are stored (initiatives/counts.py): a read of a
+        few rows. Otherwise its counts are tallied from the keys of the initiatives it counts,
+        at most counts.SAMPLE_SIZE of them, every set of initiatives of the request in one
+        query (counts.tally()): estimates for a larger set, at a cost that does not grow with
+        the directory. Then one query names the territories, one the actors, one lists the
+        themes. The form's validation may add its lookups (theme, territory, actor) if they
+        have not run yet.
         """
         self.is_valid()  # fills the form's cleaned_data
         data = self.form.cleaned_data
-        base = self.queryset
+        # The chosen filters each facet leaves out; none for the results themselves.
+        left_out = {
+            facet: tuple(name for name in names if data.get(name))
+            for facet, names in FACET_FILTERS.items()
+        }
+        left_out["results"] = ()
+        sets = {
+            names: self.filter_queryset_without(self.queryset, excluded=("sort", *names))
+            for names in set(left_out.values())
+        }
+        tallied = [
+            names for names, initiatives in sets.items() if not initiatives.is_published_directory()
+        ]
+        tallies = dict(zip(tallied, counts.tally(*(sets[n] for n in tallied)), strict=True))
 
-        def without(*names):
-            return self.filter_queryset_without(base, excluded=("sort", *names))
+        def tally_of(facet):
+            """The facet's Tally; None for the published directory's stored counts."""
+            return tallies.get(left_out[facet])
 
         selected_themes = {theme.slug for theme in data.get("theme") or ()}
-        themes = Theme.objects.with_counts(without("theme"))
+        themes = Theme.objects.with_counts(tally_of("theme"))
         for theme in themes:
             theme.selected = theme.slug in selected_themes
             for subtheme in theme.subthemes:
                 subtheme.selected = subtheme.slug in selected_themes
 
-        if data.get("stage") or data.get("legal_form"):
-            stages = self.count_by("stage", without("stage"))
-            legal_forms = self.count_by("legal_form", without("legal_form"))
-        elif without().is_published_directory():
-            stored = counts.stored("stage", "legal_form")
-            stages, legal_forms = stored["stage"], stored["legal_form"]
-        else:  # the same initiatives for both: one pass
-            stages, legal_forms = self.count_by_pairs("stage", "legal_form", without())
+        stored = [facet for facet in ("stage", "legal_form") if tally_of(facet) is None]
+        stored = counts.stored(*stored) if stored else {}
+        by_value = {
+            facet: stored[facet] if tally_of(facet) is None else tally_of(facet).of(facet)
+            for facet in ("stage", "legal_form")
+        }
         territory = data.get("territory")
-        actors, actors_left_out = self.actor_counts(without("role", "actor"), data.get("role"))
+        ancestors, territories = counts.territory_options(territory, tally_of("territory"))
+        actors, actors_left_out = self.actor_options(tally_of("actor"), data.get("role"))
+        results = tally_of("results")
+        located, unlocated = counts.points_counted() if results is None else results.points()
         return Facets(
             themes=list(themes),
-            stages=self.choice_options("stage", stages),
-            legal_forms=self.choice_options("legal_form", legal_forms),
+            stages=self.choice_options("stage", by_value["stage"]),
+            legal_forms=self.choice_options("legal_form", by_value["legal_form"]),
             territory=territory,
-            territory_ancestors=territory.ancestors() if territory else [],
-            territories=without("territory").count_by_subterritory(territory),
+            territory_ancestors=ancestors,
+            territories=territories,
             actors=actors,
             actors_left_out=actors_left_out,
+            total=located + unlocated if results is None else results.total,
+            unlocated=unlocated,
         )
-
-    @staticmethod
-    def count_by(name, initiatives):
-        return dict(initiatives.order_by().values_list(name).annotate(count=Count("pk")))
-
-    @staticmethod
-    def count_by_pairs(first, second, initiatives):
-        """count_by() of two fields, in one query grouped on both."""
-        counts = ({}, {})
-        for *values, count in (
-            initiatives.order_by().values_list(first, second).annotate(count=Count("pk"))
-        ):
-            for by_value, value in zip(counts, values, strict=True):
-                by_value[value] = by_value.get(value, 0) + count
-        return counts
 
     def choice_options(self, name, counts):
         selected = set(self.form.cleaned_data.get(name) or ())
@@ -280,29 +287,19 @@ class InitiativeFilter(django_filters.FilterSet):
             if counts.get(value) or value in selected
         ]
 
-    def actor_counts(self, initiatives, role):
-        """The actors most involved in the results, by name, and whether some were left out
-        (the chosen actor comes first when it is not among them).
+    def actor_options(self, tally, role):
+        """The actors most involved in the results (in the chosen role), by name, and whether
+        some were left out (the chosen actor comes first when it is not among them).
 
         Bounded so that the form stays small at any size of directory; every actor's own page
-        links to its initiatives. One query, two when the chosen actor is among those left out.
+        links to its initiatives. One query, two when the chosen actor is among those left
+        out of the published directory's.
         """
-        involvements = {"initiative__in": initiatives.values("pk")}  # which involvements count
-        if role:
-            involvements["role"] = role
         actor = self.form.cleaned_data.get("actor")
-        if not role and initiatives.is_published_directory():
-            rows = counts.most_involved_actors(ACTOR_FACET_LIMIT + 1)
+        if tally is None:
+            rows = counts.most_involved_actors(ACTOR_FACET_LIMIT + 1, role)
         else:
-            # From the actors' side, in one filter() so that the count reads the same join,
-            # grouped on the actor's primary key alone: half the time of grouping the
-            # involvements on the actors' names, at 100,000 initiatives.
-            rows = list(
-                Actor.objects.filter(**{f"involvements__{n}": v for n, v in involvements.items()})
-                .annotate(count=Count("involvements__initiative", distinct=True))
-                .order_by("-count", "name")
-                .values_list("slug", "name", "count")[: ACTOR_FACET_LIMIT + 1]
-            )
+            rows = counts.most_involved_in(tally.actors(role), ACTOR_FACET_LIMIT + 1)
         left_out = len(rows) > ACTOR_FACET_LIMIT
         rows = sorted(rows[:ACTOR_FACET_LIMIT], key=lambda row: normalise(row[1]))
         options = [
@@ -310,16 +307,25 @@ class InitiativeFilter(django_filters.FilterSet):
             for slug, name, count in rows
         ]
         if actor and not any(option.selected for option in options):
-            count = (
-                Involvement.objects.filter(**involvements, actor=actor)
-                .values("initiative")
-                .distinct()
-                .count()
-                if left_out
-                else 0
-            )
+            if not left_out:
+                count = 0  # every actor involved is listed: this one is not
+            elif tally is None:
+                count = counts.count_of(*counts.actor_key(actor.pk, role))
+            else:
+                count = tally.actors(role).get(actor.pk, 0)
             options.insert(0, FacetOption(actor.slug, actor.name, count, True))
         return options, left_out
+
+
+# The filters each facet leaves out when they are chosen: a facet counts what its options
+# would give with the other filters.
+FACET_FILTERS = {
+    "theme": ("theme",),
+    "stage": ("stage",),
+    "legal_form": ("legal_form",),
+    "territory": ("territory",),
+    "actor": ("role", "actor"),
+}
 
 
 @dataclass
@@ -342,6 +348,10 @@ class Facets:
     territories: list = field(default_factory=list)
     actors: list = field(default_factory=list)
     actors_left_out: bool = False
+    # How many results, and how many of them without a point: counts.Estimate when the
+    # results were counted from a sample.
+    total: int = 0
+    unlocated: int = 0
 
     @property
     def chosen_actor(self):

@@ -117,14 +117,23 @@ def cache_key(name):
 
 def current_version():
     """DirectoryVersion.current(), read once per request (request_version)."""
+    return directory_read()["number"]
+
+
+def published_count():
+    """How many initiatives are published, read with the version (DirectoryVersion.read())."""
+    return directory_read()["published"] or 0
+
+
+def directory_read():
     from .models import DirectoryVersion
 
     memo = request_version.get()
     if memo is None:
-        return DirectoryVersion.current()
+        return DirectoryVersion.read()
     if "number" not in memo:
-        memo["number"] = DirectoryVersion.current()
-    return memo["number"]
+        memo.update(DirectoryVersion.read())
+    return memo
 
 
 def start_request(**kwargs):

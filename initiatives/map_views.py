@@ -99,10 +99,11 @@ class MapView(MapPage):
     def get_context_data(self, **kwargs):
         filterset = filtered_initiatives(self.request)
         embed_url = self.request.build_absolute_uri(reverse("map_embed") + self.query_suffix())
+        facets = filterset.facets()
         return super().get_context_data(
             filter=filterset,
-            facets=filterset.facets(),
-            unlocated_count=filterset.qs.count_points()[1],
+            facets=facets,
+            unlocated_count=facets.unlocated,
             legend_themes=Theme.objects.top_level(),
             list_url=reverse("initiative_list") + self.query_suffix(),
             unlocated_url=reverse("initiative_list") + "?" + self.unlocated_query(),

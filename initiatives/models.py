@@ -125,7 +125,21 @@ class DirectoryVersion(models.Model):
 
     @classmethod
     def current(cls, using="default"):
-        return cls.objects.using(using).filter(pk=1).values_list("number", flat=True).first() or 0
+        return cls.read(using)["number"]
+
+    @classmethod
+    def read(cls, using="default"):
+        """{"number": the version, "published": how many initiatives are published (the
+        stored count, initiatives/counts.py)}, in one query: a request that reads the
+        version for its cache keys learns the directory's size with it."""
+        published = FacetCount.objects.using(using).filter(facet="all", value="").values("count")
+        row = (
+            cls.objects.using(using)
+            .filter(pk=1)
+            .values("number", published=models.Subquery(published[:1]))
+            .first()
+        )
+        return {"number": 0, "published": None, **(row or {})}
 
     @classmethod
     def bump(cls, using="default"):
@@ -184,6 +198,12 @@ class FacetCount(models.Model):
 
     def __str__(self):
         return f"{self.facet}:{self.value} = {self.count}"
+
+
+# An initiative's sample slot is its id modulo SAMPLE_SLOTS: each slot holds one initiative in
+# SAMPLE_SLOTS, spread evenly over the directory's history. A filtered list counts a large
+# result from the initiatives of its first slots (counts.tally()).
+SAMPLE_SLOTS = 4096
 
 
 class CountedInitiative(models.Model):
@@ -509,38 +529,23 @@ class ThemeQuerySet(models.QuerySet):
     def top_level(self):
         return self.filter(parent__isnull=True)
 
-    def with_counts(self, initiatives):
+    def with_counts(self, tally=None):
         """The top-level themes, each with `count` and `subthemes` (each with its `count`).
 
-        A top-level theme counts the initiatives of its whole family, each once. Three
-        queries; one, which reads the stored counts (initiatives/counts.py), for the published
-        directory.
+        A top-level theme counts the initiatives of its whole family, each once. From the
+        stored counts of the published directory, or from a Tally of some initiatives
+        (initiatives/counts.py). One query.
         """
         from . import counts  # which imports this module
 
-        if initiatives.is_published_directory():
+        if tally is None:
             themes = list(counts.theme_counts(self).order_by("position", "name"))
             family_counts = {theme.pk: theme.family_count for theme in themes}
         else:
-            # The links of the matching initiatives, counted from their side: a semi-join.
-            # Counted from the themes' side (COUNT FILTER (WHERE initiative IN (...))),
-            # PostgreSQL looks each link up in the list of matches, which it hashes only while
-            # the list fits in work_mem: minutes at 1,000,000 for a common word.
-            links = Initiative.themes.through.objects.filter(
-                initiative__in=initiatives.order_by().values("pk")
-            )
-            theme_counts = dict(
-                links.order_by().values_list("theme_id").annotate(count=models.Count("*"))
-            )
             themes = list(self.order_by("position", "name"))
             for theme in themes:
-                theme.count = theme_counts.get(theme.pk, 0)
-            family_counts = dict(
-                links.order_by()
-                .values(family=Coalesce("theme__parent_id", "theme_id"))
-                .annotate(count=models.Count("initiative_id", distinct=True))
-                .values_list("family", "count")
-            )
+                theme.count = tally[f"theme:{theme.pk}"]
+            family_counts = {theme.pk: tally[f"family:{theme.pk}"] for theme in themes}
         top_level = [theme for theme in themes if theme.parent_id is None]
         by_pk = {theme.pk: theme for theme in top_level}
         for theme in top_level:
@@ -1099,6 +1104,17 @@ class Initiative(ValidatedOnce, WithImage):
             ),
             # Stale entries: published initiatives not updated since a date.
             models.Index(fields=["status", "updated_at"], name="initiative_status_updated"),
+            # A filtered list's facet counts read its published results by sample slot, at most
+            # counts.SAMPLE_SIZE of them (counts.tally()): the first slots of a large result
+            # are found here without reading the others, with their communes (for the
+            # territory filter) without reading the table.
+            models.Index(
+                F("id") % SAMPLE_SLOTS,
+                F("id"),
+                F("commune"),
+                name="initiative_sample",
+                condition=Q(status=InitiativeStatus.PUBLISHED),
+            ),
         ]
 
     def __str__(self):

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Exists, OuterRef, prefetch_related_objects
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -67,7 +67,7 @@ class LenientPaginationMixin:
     number the first (Paginator.get_page), instead of a 404."""
 
     def paginate_queryset(self, queryset, page_size):
-        paginator = Paginator(queryset, page_size)
+        paginator = self.get_paginator(queryset, page_size)
         count = self.stored_count(queryset)
         if count is not None:
             paginator.count = count  # instead of counting the rows
@@ -75,13 +75,20 @@ class LenientPaginationMixin:
         return page.paginator, page, page.object_list, page.has_other_pages()
 
     def stored_count(self, queryset):
-        """How many rows the queryset lists, when the stored counts tell (initiatives/counts.py)."""
+        """How many rows the queryset lists, when it is known without counting them."""
         return None
 
 
-class InitiativePaginationMixin(LenientPaginationMixin):
-    def stored_count(self, queryset):
-        return counts.total() if queryset.is_published_directory() else None
+class NarrowPaginator(Paginator):
+    """Chooses a page's rows on the listed model's own columns, then reads them with what
+    they select_related: PostgreSQL would otherwise join every match of a search with its
+    commune before sorting them all by relevance (about 280 -> 95 ms for a common word at
+    100,000 initiatives)."""
+
+    def page(self, number):
+        page = super().page(number)
+        page.object_list = self.object_list.filter(pk__in=page.object_list.values("pk"))
+        return page
 
 
 class HomeView(TemplateView):
@@ -103,7 +110,7 @@ class HomeView(TemplateView):
             "actors": counts.values_counted("actor"),
         }
         return {
-            "themes": list(Theme.objects.with_counts(published)),
+            "themes": list(Theme.objects.with_counts()),
             "countries": Territory.objects.grouped_by_country(published.count_by_subterritory()),
             "recent": list(
                 published.with_card_data().order_by("-published_at", "name")[:RECENT_COUNT]
@@ -112,7 +119,7 @@ class HomeView(TemplateView):
         }
 
 
-class InitiativeListView(InitiativePaginationMixin, FilterView):
+class InitiativeListView(LenientPaginationMixin, FilterView):
     """The list: every filter a GET parameter, with facet counts beside the options.
 
     Invalid parameters are reported and ignored (strict = False); a page past the end shows
@@ -122,6 +129,7 @@ class InitiativeListView(InitiativePaginationMixin, FilterView):
     filterset_class = InitiativeFilter
     strict = False
     paginate_by = PAGE_SIZE
+    paginator_class = NarrowPaginator
     template_name = "initiatives/initiative_list.html"
 
     def get_queryset(self):
@@ -134,6 +142,10 @@ class InitiativeListView(InitiativePaginationMixin, FilterView):
             .annotate(evaluated=Exists(published))
             .order_by("name", "pk")
         )
+
+    def stored_count(self, queryset):
+        # Counted with the facets: an estimate when the results are many (counts.tally()).
+        return self.filterset.facets().total
 
     def get_filterset_kwargs(self, filterset_class):
         # Always bound, so that an empty query string is a valid, empty set of filters.
@@ -190,17 +202,23 @@ class ThemeDetailView(InitiativeListView):
 
     @cached_property
     def theme(self):
-        return get_object_or_404(Theme.objects.select_related("parent"), slug=self.kwargs["slug"])
+        """The theme, as the filter form looked it up (with its parent, for the breadcrumb)."""
+        self.filterset.is_valid()  # fills the form's cleaned_data
+        themes = self.filterset.form.cleaned_data.get("theme")
+        if not themes:
+            raise Http404("No theme has this slug.")
+        return themes[0]
 
     def filter_data(self):
         data = self.request.GET.copy()
-        data.setlist("theme", [self.theme.slug])
+        data.setlist("theme", [self.kwargs["slug"]])
         return data
 
     def get_context_data(self, **kwargs):
+        theme = self.theme  # a 404 before anything is counted
         context = super().get_context_data(**kwargs)
-        family = next((t for t in context["facets"].themes if t.pk == self.theme.pk), None)
-        context.update(theme=self.theme, subthemes=family.subthemes if family else [])
+        family = next((t for t in context["facets"].themes if t.pk == theme.pk), None)
+        context.update(theme=theme, subthemes=family.subthemes if family else [])
         return context
 
 
@@ -368,9 +386,7 @@ class ThemeListView(TemplateView):
     template_name = "initiatives/theme_list.html"
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(
-            themes=Theme.objects.with_counts(Initiative.objects.published()), **kwargs
-        )
+        return super().get_context_data(themes=Theme.objects.with_counts(), **kwargs)
 
 
 @method_decorator(never_cache, name="dispatch")

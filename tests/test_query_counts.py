@@ -103,22 +103,24 @@ def test_list_without_filters(client, data, django_assert_num_queries):
     with django_assert_num_queries(9):
         response = client.get(reverse("initiative_list"))
     assert response.context["page_obj"].object_list
-    # The same filters again, another page: the facets come from the cache, and so do the
-    # evaluation filter's grids (the same on every list and map page).
-    with django_assert_num_queries(4):
+    # The same filters again, another page: the facets and the total come from the cache, and
+    # so do the evaluation filter's grids (the same on every list and map page).
+    with django_assert_num_queries(3):
         client.get(reverse("initiative_list"), {"page": "2"})
 
 
 def test_list_with_every_filter_and_its_facets(client, data, django_assert_num_queries):
-    # The form's lookups: theme, territory, actor; count; facets: themes 3, stages, legal
-    # forms, the territory's ancestors, its children counts, the children, actors; the
-    # evaluation filter's grids and dimensions; the page; its themes; the directory version.
-    # On PostgreSQL, whether the words match before looking for typos (initiatives/search.py).
-    with django_assert_num_queries(18 if connection.vendor == "postgresql" else 17):
+    # The form's lookups: theme, territory, actor; the directory version; the facets and the
+    # total: the keys of the six sets of initiatives they count (counts.tally(): one query
+    # on PostgreSQL, one per set on SQLite), the themes, the territory's children and
+    # ancestors, the actors' names; the evaluation filter's grids and dimensions; the page;
+    # its themes. On PostgreSQL, whether the words match before looking for typos
+    # (initiatives/search.py).
+    with django_assert_num_queries(12 if connection.vendor == "postgresql" else 16):
         response = client.get(reverse("initiative_list"), ALL_FILTERS)
     assert [i.slug for i in response.context["page_obj"].object_list][0] == "fe2i"
-    # Other filters on the same territory: its ancestors and the grids come from the cache.
-    with django_assert_num_queries(16 if connection.vendor == "postgresql" else 15):
+    # Other filters: the evaluation filter's grids come from the cache.
+    with django_assert_num_queries(11 if connection.vendor == "postgresql" else 15):
         client.get(reverse("initiative_list"), {**ALL_FILTERS, "year_min": "1990"})
 
 
@@ -166,9 +168,11 @@ def test_theme_list(client, data, django_assert_num_queries):
 
 
 def test_theme_detail(client, data, django_assert_num_queries):
-    # The theme; the form's theme lookup; then as the list without filters (10); evaluation:
-    # assessments.
-    with django_assert_num_queries(13):
+    # The form's theme lookup, which gives the page its theme; the directory version; the
+    # facets: the themes' stored counts (the theme's facet counts the whole directory), the
+    # keys of the theme's initiatives, the régions, the actors' names; the evaluation
+    # filter's grids; the page; its themes; evaluation: assessments.
+    with django_assert_num_queries(10):
         response = client.get(reverse("theme_detail", args=["economie-circulaire-reemploi"]))
     assert response.context["page_obj"].object_list
 

@@ -1,8 +1,10 @@
 from django import template
 from django.conf import settings
 from django.urls import translate_url
+from django.utils.formats import number_format
 from django.utils.translation import get_language
 
+from initiatives.counts import Estimate
 from initiatives.links import linkable
 
 register = template.Library()
@@ -48,3 +50,18 @@ def site_name():
 def site_colour():
     """settings.SITE_COLOUR, for the static error pages (see site_name)."""
     return settings.SITE_COLOUR
+
+
+@register.filter
+def approximate(count):
+    """A count as shown: an estimate (counts.Estimate, a count from a sample) to two
+    significant figures, after "≈" ("≈ 41 000"); any other count as it is."""
+    if not isinstance(count, Estimate):
+        return count
+    digits = len(str(abs(count)))
+    return "≈ " + number_format(round(count, min(0, 2 - digits)), force_grouping=True)
+
+
+@register.filter
+def is_estimate(count):
+    return isinstance(count, Estimate)
