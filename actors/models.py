@@ -264,8 +264,9 @@ class Involvement(ValidatedOnce, models.Model):
             ),
         ]
         indexes = [
-            # "Everything the Fondation Macif funds": actor and role first.
-            models.Index(fields=["actor", "role"], name="involvement_actor_role"),
+            # "Everything the Fondation Macif funds": actor and role first; the latest first on
+            # the actor's page (views.ActorDetailView).
+            models.Index(fields=["actor", "role", "-id"], name="involvement_actor_role"),
         ]
 
     def __str__(self):

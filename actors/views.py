@@ -4,19 +4,20 @@ Whom to contact at an actor is private: it lives in ActorContact, a table these 
 read (tests/test_security.py scans every public page for it).
 """
 
-from django.db.models import Count, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count
 from django.views.generic import DetailView
 from django_filters.views import FilterView
 
 from initiatives import counts
 from initiatives.models import Initiative, Territory
+from initiatives.queries import rows_of_slices
 from initiatives.views import LenientPaginationMixin
 
 from .filters import ActorFilter
 from .models import ROLE_HEADINGS, Actor, Involvement, group_by_role
 
-# Initiatives listed per role on an actor's page; the filtered list has all of them.
+# Initiatives listed per role on an actor's page, the latest; the filtered list has all of
+# them.
 SHOWN_PER_ROLE = 50
 
 PAGE_SIZE = 50
@@ -58,7 +59,7 @@ class ActorDetailView(DetailView):
     """What the actor carries, funds, supports and adopts, by role, and where: the régions its
     initiatives are located in and the territories they act in.
 
-    Bounded at any size: a funder of thousands of initiatives shows the first SHOWN_PER_ROLE
+    Bounded at any size: a funder of thousands of initiatives shows the latest SHOWN_PER_ROLE
     of each role, with how many there are and a link to all of them in the filtered list.
     """
 
@@ -72,14 +73,19 @@ class ActorDetailView(DetailView):
         # The counts of the published directory, kept by the write path: a funder of tens of
         # thousands of initiatives costs a few rows, not a pass over them.
         initiative_count, role_counts = counts.actor_counts(self.object)
+        # The latest SHOWN_PER_ROLE of each role the actor plays, through its involvements'
+        # index by role and recording: as few rows for a funder of thousands as for a small
+        # actor. (The first by name would sort all of a funder's.)
+        latest = rows_of_slices(
+            involvements.filter(role=role).order_by("-pk").values_list("pk")[:SHOWN_PER_ROLE]
+            for role in Involvement.Role.values
+            if role_counts.get(role)
+        )
         shown = (
-            involvements.annotate(
-                rank=Window(RowNumber(), partition_by="role", order_by="initiative__name")
-            )
-            .filter(rank__lte=SHOWN_PER_ROLE)
+            Involvement.objects.filter(pk__in=[pk for (pk,) in latest])
             .select_related("initiative__commune")
             .defer(*(f"initiative__{name}" for name in Initiative.LONG_TEXT_FIELDS))
-            .order_by("initiative__name")
+            .order_by("-pk")
         )
         initiatives = Initiative.objects.published().filter(
             pk__in=involvements.values("initiative")

@@ -36,7 +36,6 @@ from collections import Counter, defaultdict
 from functools import reduce
 from operator import or_
 
-from django.db import connections
 from django.db.models import (
     BigIntegerField,
     CharField,
@@ -70,6 +69,7 @@ from .models import (
     cell_size,
     points_and_bounds,
 )
+from .queries import rows_of_slices
 
 # Initiatives counted per round of queries, and facet values read per query.
 BATCH = 2000
@@ -83,7 +83,7 @@ SQUARES_ONE_BY_ONE = 20
 # when fewer than MIN_SAMPLE are found there (tally()).
 SAMPLE_SIZE = 1000
 SAMPLE_FROM = 20_000
-MIN_SAMPLE = 250
+MIN_SAMPLE = 100
 
 
 def batched(items, size):
@@ -554,12 +554,7 @@ def read_in_slot_order(sets, bound=SAMPLE_SLOTS):
             rows = rows.filter(slot__lt=bound)
         rows = rows.order_by("slot", "pk").values_list("part", "slot", "pk", "stored_keys")
         samples.append(rows[: SAMPLE_SIZE + 1])
-    using = next(iter(sets.values())).db
-    if len(samples) > 1 and connections[using].features.supports_slicing_ordering_in_compound:
-        rows = samples[0].union(*samples[1:], all=True)
-    else:
-        rows = [row for sample in samples for row in sample]
     by_part = {part: [] for part in sets}
-    for part, slot, pk, keys in sorted(rows, key=lambda row: row[:3]):
+    for part, slot, pk, keys in sorted(rows_of_slices(samples), key=lambda row: row[:3]):
         by_part[part].append((slot, pk, keys))
     return by_part

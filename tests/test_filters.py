@@ -4,10 +4,10 @@ import pytest
 from django.http import QueryDict
 
 from actors.models import Involvement
-from initiatives import filters
+from initiatives import counts, filters
 from initiatives.filters import InitiativeFilter
 from initiatives.models import Initiative
-from tests.conftest import create_actor
+from tests.conftest import create_actor, create_initiative
 
 
 def filtered(query, queryset=None):
@@ -276,3 +276,54 @@ class TestFacets:
     def test_invalid_filters_do_not_break_the_facets(self, directory):
         facets = filtered("theme=nope&year_min=abc&territory=atlantis").facets()
         assert sum(option.count for option in facets.stages) == 2
+
+
+class TestFacetsOfManyResults:
+    """Past counts.SAMPLE_SIZE results, the facets are estimated from the results of whole
+    sample slots (an initiative's slot: its id modulo SAMPLE_SLOTS), scaled up."""
+
+    @pytest.fixture
+    def sample(self, directory, commit, monkeypatch):
+        # Four slots; 16 initiatives started in 1900, four in each slot (ids 1000 to 1015).
+        monkeypatch.setattr(counts, "SAMPLE_SLOTS", 4)
+        monkeypatch.setattr(counts, "SAMPLE_SIZE", 5)
+        monkeypatch.setattr(counts, "MIN_SAMPLE", 2)
+        in_first_slot = [Initiative.Stage.DIFFUSION] * 3 + [Initiative.Stage.CONSOLIDATION]
+        with commit():
+            for pk in range(1000, 1016):
+                stage = in_first_slot[(pk - 1000) // 4] if pk % 4 == 0 else "emergence"
+                create_initiative(f"Initiative {pk}", pk=pk, year_started=1900, stage=stage)
+
+    def test_they_are_estimated_from_the_slots_read_whole(self, sample):
+        # Six rows read in slot order: slot 0's four, then two of slot 1, which is cut.
+        facets = filtered("year_min=1900&year_max=1900").facets()
+        assert facets.total == 16 and isinstance(facets.total, counts.Estimate)
+        stages = {option.value: option.count for option in facets.stages}
+        assert stages == {"diffusion": 12, "consolidation": 4}
+        assert all(isinstance(option.count, counts.Estimate) for option in facets.stages)
+
+    def test_a_few_results_are_counted_exactly(self, sample):
+        facets = filtered("year_min=1900&year_max=1900&stage=consolidation").facets()
+        assert facets.total == 1 and not isinstance(facets.total, counts.Estimate)
+        # The stages leave the stage out: the sixteen, estimated.
+        assert {o.value: o.count for o in facets.stages}["diffusion"] == 12
+
+    def test_in_a_large_directory_they_are_first_looked_for_in_its_first_slots(
+        self, sample, monkeypatch
+    ):
+        # The 18 published initiatives hold 4.5 per slot: the first slot holds about 4.
+        monkeypatch.setattr(counts, "SAMPLE_FROM", 4)
+        facets = filtered("year_min=1900&year_max=1900").facets()
+        assert (facets.total, dict((o.value, o.count) for o in facets.stages)) == (
+            16,
+            {"diffusion": 12, "consolidation": 4},
+        )
+        # Fewer than MIN_SAMPLE in the first slot: read again in every slot, exactly.
+        facets = filtered("year_min=1900&year_max=1900&stage=consolidation").facets()
+        assert facets.total == 1 and not isinstance(facets.total, counts.Estimate)
+
+    def test_the_list_says_they_are_estimates(self, client, sample):
+        response = client.get("/initiatives/", {"year_min": "1900", "year_max": "1900"})
+        text = response.content.decode()
+        assert "≈ 16 initiatives" in text
+        assert 'Essaimage / diffusion <span class="facet-count">(≈ 12)</span>' in text

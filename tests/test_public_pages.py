@@ -605,9 +605,9 @@ def test_an_actor_page_stays_short_for_a_funder_of_many(
     response = client.get(directory["macif"].get_absolute_url())
     ((role, _heading, involvements, count),) = response.context["roles"]
     assert (role, count) == (Involvement.Role.FUNDER, 4)
-    assert [i.initiative.name for i in involvements] == ["Atelier 0", "Atelier 1"]
+    assert [i.initiative.name for i in involvements] == ["Atelier 2", "Atelier 1"]
     assert response.context["initiative_count"] == 4
-    assert "Les 2 premières par nom : voir les 4 dans la liste" in text_of(response)
+    assert "Les 2 plus récentes : voir les 4 dans la liste" in text_of(response)
 
 
 def test_an_actor_page_shows_where_its_initiatives_act(
