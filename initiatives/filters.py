@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import connections
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters.widgets import SuffixedMultiWidget
@@ -23,7 +24,7 @@ from evaluation.filters import AssessedWithFilter, DimensionScoreFilter
 
 from . import counts, freshness
 from .models import Initiative, Territory, Theme
-from .search import normalise, typos_wanted
+from .search import RANKED_AT_MOST, normalise, typos_wanted
 
 SORT_CHOICES = [
     ("relevance", _("relevance")),
@@ -144,6 +145,19 @@ class InitiativeFilter(django_filters.FilterSet):
         if not hasattr(self, "typos"):
             self.typos = typos_wanted(self.queryset, value)
         return queryset.search(value, typos=self.typos)
+
+    def too_many_to_rank(self):
+        """Whether the results are a search ordered by relevance (PostgreSQL's rank, not the
+        typo fallback's similarity) with more results than are ranked, as the facets counted
+        them (search.RANKED_AT_MOST): those are paged name first (search.NameFirst)."""
+        data = self.form.cleaned_data
+        return (
+            bool(data.get("q"))
+            and data.get("sort") not in SORT_ORDERINGS
+            and connections[self.queryset.db].vendor == "postgresql"
+            and not getattr(self, "typos", False)
+            and self.facets().total > RANKED_AT_MOST
+        )
 
     def filter_themes(self, queryset, name, themes):
         if not themes:

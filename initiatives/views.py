@@ -8,7 +8,7 @@ import json
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Exists, OuterRef, prefetch_related_objects
+from django.db.models import Exists, OuterRef, QuerySet, prefetch_related_objects
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -36,6 +36,7 @@ from .contributions import (
 )
 from .filters import SORT_CHOICES, InitiativeFilter
 from .links import linkable
+from .search import NameFirst
 from .models import (
     COMMUNE_KINDS,
     Correction,
@@ -87,7 +88,8 @@ class NarrowPaginator(Paginator):
 
     def page(self, number):
         page = super().page(number)
-        page.object_list = self.object_list.filter(pk__in=page.object_list.values("pk"))
+        if isinstance(self.object_list, QuerySet):
+            page.object_list = self.object_list.filter(pk__in=page.object_list.values("pk"))
         return page
 
 
@@ -147,6 +149,12 @@ class InitiativeListView(LenientPaginationMixin, FilterView):
         # Counted with the facets: an estimate when the results are many (counts.tally()).
         return self.filterset.facets().total
 
+    def get_paginator(self, queryset, per_page, **kwargs):
+        if self.filterset.too_many_to_rank():
+            words = self.filterset.form.cleaned_data["q"]
+            queryset = NameFirst(queryset, words, self.filterset.facets().total)
+        return super().get_paginator(queryset, per_page, **kwargs)
+
     def get_filterset_kwargs(self, filterset_class):
         # Always bound, so that an empty query string is a valid, empty set of filters.
         kwargs = super().get_filterset_kwargs(filterset_class)
@@ -178,6 +186,8 @@ class InitiativeListView(LenientPaginationMixin, FilterView):
             map_url=reverse("map"),
             # The map takes the same filters; the theme page's theme is in its path.
             map_query=self.filter_data(),
+            # Too many to rank by relevance: those with the words in their names first.
+            names_first=self.filterset.too_many_to_rank(),
             showing_archived=self.request.GET.get("status") == Initiative.Status.ARCHIVED
             and is_curator(self.request.user),
         )

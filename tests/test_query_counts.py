@@ -184,9 +184,10 @@ def test_actor_list(client, data, django_assert_num_queries):
 
 
 def test_actor_detail(client, data, django_assert_num_queries):
-    # The actor; its stored counts, of initiatives and by role; the first involvements of
-    # each role with initiatives and communes; the régions with their stored counts; the
+    # The actor; its stored counts, of initiatives and by role; the latest involvements of
+    # the role it plays (of each role in one query on PostgreSQL, one per role on SQLite),
+    # then with their initiatives and communes; the régions with their stored counts; the
     # territories of action.
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         response = client.get(data["macif"].get_absolute_url())
     assert response.context["roles"]

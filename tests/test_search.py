@@ -1,11 +1,15 @@
 """Full-text search on both databases, then what only PostgreSQL does: stems, ranks, typos."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from actors.models import Involvement
+from initiatives import filters, views
 from initiatives.freshness import directory_changed
 from initiatives.models import Initiative, Territory
 from initiatives.search import normalise, words_of
@@ -212,3 +216,47 @@ class TestOnPostgreSQL:
             )
             indexes = {row[0] for row in cursor.fetchall()}
         assert {"initiative_search_vector", "initiative_search_trigram"} <= indexes
+
+
+class TestSearchesWithTooManyResultsToRank:
+    """Past search.RANKED_AT_MOST results, a search lists those with the words in their name
+    first, then the others, each newest first (search.NameFirst): ranking would read every
+    match."""
+
+    pytestmark = postgresql_only
+
+    @pytest.fixture
+    def matches(self, make_initiative, monkeypatch):
+        monkeypatch.setattr(filters, "RANKED_AT_MOST", 2)
+        monkeypatch.setattr(views.InitiativeListView, "paginate_by", 2)
+        now = timezone.now()
+        for days, name, summary in [
+            (1, "Compost du marché", ""),
+            (3, "Compost de quartier", ""),
+            (0, "Jardin partagé", "Un compost collectif."),
+            (2, "Recyclerie", "Du compost pour le quartier."),
+            (4, "Atelier vélo", "On y composte aussi."),
+        ]:
+            make_initiative(name, summary=summary, published_at=now - timedelta(days=days))
+
+    def listed(self, client, **parameters):
+        response = client.get(reverse("initiative_list"), {"q": "compost", **parameters})
+        return [i.slug for i in response.context["page_obj"].object_list], response
+
+    def test_names_holding_the_words_come_first_each_tier_newest_first(self, client, matches):
+        assert self.listed(client)[0] == ["compost-du-marche", "compost-de-quartier"]
+        # The first tier ends with the first page: the second starts the rest, newest first.
+        assert self.listed(client, page=2)[0] == ["jardin-partage", "recyclerie"]
+        assert self.listed(client, page=3)[0] == ["atelier-velo"]
+
+    def test_the_list_says_why_they_are_not_ranked(self, client, matches):
+        _slugs, response = self.listed(client)
+        assert "ceux dont le nom contient vos mots d'abord" in response.content.decode()
+
+    def test_a_search_with_fewer_results_is_ranked(self, client, matches):
+        slugs, response = self.listed(client, q="compost quartier")
+        assert slugs == ["compost-de-quartier", "recyclerie"]
+        assert "ceux dont le nom contient vos mots d'abord" not in response.content.decode()
+
+    def test_another_order_chosen_is_kept(self, client, matches):
+        assert self.listed(client, sort="name")[0] == ["atelier-velo", "compost-de-quartier"]
