@@ -36,7 +36,6 @@ from .contributions import (
 )
 from .filters import SORT_CHOICES, InitiativeFilter
 from .links import linkable
-from .search import NameFirst
 from .models import (
     COMMUNE_KINDS,
     Correction,
@@ -48,6 +47,7 @@ from .models import (
     card_themes,
     is_curator,
 )
+from .search import NameFirst
 
 PAGE_SIZE = 24
 RECENT_COUNT = 6
