@@ -55,6 +55,9 @@ RECENT_COUNT = 6
 SUGGESTIONS = 10
 # Territories found by the territories page's search.
 TERRITORY_RESULTS = 50
+# A territory's page lists its territories with the most initiatives (a département's
+# communes holding some are hundreds in a large directory); "all" lists every one.
+CHILDREN_SHOWN = 30
 # Networks acting in a territory are listed, not paginated: a national network acts in every
 # département, so the list is capped.
 ACTING_LIMIT = 50
@@ -363,12 +366,16 @@ class TerritoryDetailView(LenientPaginationMixin, ListView):
         published = Initiative.objects.published()
         show_all = "all" in self.request.GET
         children = published.count_by_subterritory(territory)
+        other_children = 0
         if show_all:
             count_by_pk = {child.pk: count for child, count in children}
             children = [
                 (child, count_by_pk.get(child.pk, 0))
                 for child in territory.children.order_by("name")
             ]
+        else:
+            other_children = max(len(children) - CHILDREN_SHOWN, 0)
+            children = children[:CHILDREN_SHOWN]
         acting = (
             published.filter(pk__in=published.acting_in(territory).values("pk"))
             .exclude(pk__in=published.located_in(territory).values("pk"))
@@ -380,6 +387,7 @@ class TerritoryDetailView(LenientPaginationMixin, ListView):
             territory=territory,
             ancestors=list(Territory.objects.ancestors_of(territory).exclude(pk=territory.pk)),
             children=children,
+            other_children=other_children,
             show_all=show_all,
             has_children=bool(children) or show_all,
             acting=acting,

@@ -11,7 +11,7 @@ from django.utils.text import slugify
 
 from actors import views as actor_views
 from actors.models import ActorContact, Involvement
-from initiatives import filters
+from initiatives import filters, views
 from initiatives.models import Initiative, Territory
 from tests.conftest import make_territory
 
@@ -483,6 +483,23 @@ def test_children_are_sorted_by_count(client, directory, territories, make_initi
         ("grand-est", 2),
         ("hauts-de-france", 1),
     ]
+
+
+def test_a_territory_page_lists_the_children_with_the_most_initiatives(
+    client, directory, territories, make_initiative, monkeypatch
+):
+    # In a large directory a département's communes holding initiatives are hundreds.
+    monkeypatch.setattr(views, "CHILDREN_SHOWN", 1)
+    make_initiative("Un autre à Florange", commune=territories["florange"])
+    response = client.get(reverse("territory_detail", args=["france"]))
+    assert [(child.slug, count) for child, count in response.context["children"]] == [
+        ("grand-est", 2)
+    ]
+    page = text_of(response)
+    assert "Ses territoires qui comptent le plus d'initiatives" in page
+    assert "Et 1 autre territoire avec des initiatives." in page
+    everything = client.get(reverse("territory_detail", args=["france"]), {"all": "1"})
+    assert len(everything.context["children"]) == 2
 
 
 def test_networks_acting_in_a_territory_are_listed_apart(

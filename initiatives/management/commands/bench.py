@@ -397,14 +397,20 @@ def describe_scenarios():
     from django.test.utils import CaptureQueriesContext
 
     from actors.models import Actor
+    from initiatives import counts
     from initiatives.models import Initiative, Territory, Theme
 
     rng = random.Random(SEED)
     published = Initiative.objects.published()
     regions = list(Territory.objects.filter(kind="region").values_list("slug", flat=True))
-    departements = list(
-        Territory.objects.filter(kind="departement", country="FR").values_list("slug", flat=True)
+    departements = Territory.objects.filter(kind="departement", country="FR")
+    # The départements holding the most initiatives: their pages are full (a page of cards)
+    # at every size, so that the scenario compares the directory's sizes, not how many cards
+    # a page shows (a small département holds a few initiatives among 1,000).
+    fullest = list(
+        counts.with_counts(departements).order_by("-count", "slug").values_list("slug", flat=True)
     )
+    departements = list(departements.values_list("slug", flat=True))
     themes = list(Theme.objects.filter(parent__isnull=True).values_list("slug", flat=True))
     slugs = list(published.order_by("?").values_list("slug", flat=True)[:20])
     funder = (
@@ -431,7 +437,7 @@ def describe_scenarios():
         "search": [f"/initiatives/?q={quote(word)}" for word in COMMON_WORDS + RARE_WORDS],
         "list, page 50": ["/initiatives/?page=50"],
         "initiative page": [f"/initiatives/{slug}/" for slug in slugs],
-        "département page": [f"/territoires/{slug}/" for slug in departements[:20]],
+        "département page": [f"/territoires/{slug}/" for slug in fullest[:20]],
         "biggest funder's page": [f"/acteurs/{funder}/"],
         "map, zoom 6": viewports(6, 8),
         "map, zoom 9": viewports(9, 1),
