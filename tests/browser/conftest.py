@@ -9,19 +9,9 @@ import shutil
 
 import pytest
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-LAUNCH_ARGS = [
-    # Chromium keeps pages it deems public (a partner's page that a test fulfils itself)
-    # from framing the local test server; on the internet both are public.
-    "--disable-features=LocalNetworkAccessChecks",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from initiatives.management.commands.bench import CHROMIUM_ARGS
 
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make to
 # prepare data are still synchronous and safe here.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -58,7 +48,7 @@ def browser(django_db_setup):
     with sync_playwright() as playwright:
         for alias, snapshot in snapshots.items():
             connections[alias]._test_serialized_contents = snapshot
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 

@@ -79,12 +79,15 @@ class Command(BaseCommand):
             help="A run of a few seconds at 200 initiatives, so that the benchmark cannot rot.",
         )
         parser.add_argument(
-            "--describe", action="store_true", help="(internal) print the scenarios as JSON"
+            "--describe",
+            action="store_true",
+            help="(internal) print the scenarios and the map's payload as JSON",
         )
 
     def handle(self, *args, sizes, seconds, connections, smoke, describe, **options):
         if describe:
-            self.stdout.write(json.dumps(describe_scenarios()))
+            described = {"scenarios": describe_scenarios(), "map_payload": map_payload()}
+            self.stdout.write(json.dumps(described))
             return
         for tool in ("wrk", "redis-server"):
             if not shutil.which(tool):
@@ -113,8 +116,9 @@ class Command(BaseCommand):
     def run_size(self, size, seconds, warm_up, connections):
         env = {"DATABASE_URL": self.prepare(size), "SECURE_SSL_REDIRECT": "false"}
         manage(["collectstatic", "--no-input", "-v0"], env)
-        scenarios = json.loads(manage(["bench", "--describe"], {**env, "BENCHMARK": "true"}).stdout)
-        run = {"scenarios": {}}
+        described = json.loads(manage(["bench", "--describe"], {**env, "BENCHMARK": "true"}).stdout)
+        scenarios = described["scenarios"]
+        run = {"scenarios": {}, "map_payload": described["map_payload"]}
         with Redis() as redis_url:
             for mode, extra in (
                 ("warm", {"REDIS_URL": redis_url}),
@@ -137,6 +141,8 @@ class Command(BaseCommand):
                             f"{size:>9} {mode} {name}: {figures['requests_per_second']} req/s"
                         )
                     run[f"rss_end_{mode}_kb"] = server.rss_kb()
+                    if mode == "cold":
+                        run["browser"] = first_markers(server.url)
         return run
 
     def measure_imports(self):
@@ -458,6 +464,92 @@ def describe_scenarios():
     return described
 
 
+# Metropolitan France and Corsica, as /carte/ shows them on a wide screen.
+FRANCE = (-5.5, 41.0, 10.0, 51.5)
+FRANCE_ZOOM = 6
+
+
+def map_payload():
+    """{"clustered_bytes": /api/map/'s answer over FRANCE at FRANCE_ZOOM, "points_bytes": the
+    same initiatives as plain GeoJSON points, each with its id and name, as a tool that sends
+    every point sends them}."""
+    from django.test import Client
+
+    from initiatives.models import Initiative
+
+    bbox = ",".join(map(str, FRANCE))
+    answer = Client(HTTP_HOST="127.0.0.1").get(f"/api/map/?bbox={bbox}&zoom={FRANCE_ZOOM}")
+    located = Initiative.objects.published().in_bbox(*FRANCE)
+    points = len('{"type": "FeatureCollection", "features": []}')
+    for slug, name, longitude, latitude in located.values_list(
+        "slug", "name", "longitude", "latitude"
+    ).iterator():
+        feature = {
+            "type": "Feature",
+            "id": slug,
+            "geometry": {"type": "Point", "coordinates": [longitude, latitude]},
+            "properties": {"name": name},
+        }
+        points += len(json.dumps(feature, ensure_ascii=False).encode()) + 2  # ", "
+    return {"clustered_bytes": len(answer.content), "points_bytes": points}
+
+
+# The flags Debian's Chromium needs here (../shared/PITFALLS.md); the browser tests use them.
+CHROMIUM_ARGS = [
+    # Chromium keeps pages it deems public (a partner's page that a test fulfils itself)
+    # from framing the local test server; on the internet both are public.
+    "--disable-features=LocalNetworkAccessChecks",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+VIEWPORTS = {"1280 × 800": (1280, 800), "360 × 740": (360, 740)}
+
+
+def first_markers(url):
+    """{viewport: {"first_markers_ms": from the navigation to the first cluster or marker on
+    /carte/, "js_heap_mb", "map_answer_bytes"}} in Chromium, on a first visit; None without
+    Chromium and Playwright. Every request off the server is aborted (no tiles)."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return None
+    if not chromium:
+        return None
+    measured = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        for name, (width, height) in VIEWPORTS.items():
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.route(
+                "**/*",
+                lambda route: (
+                    route.continue_() if route.request.url.startswith(url) else route.abort()
+                ),
+            )
+            with page.expect_response(lambda response: "/api/map/" in response.url) as answer:
+                page.goto(url + "/carte/")
+            page.wait_for_function("document.querySelector('.map-cluster, .map-marker')")
+            elapsed = page.evaluate("performance.now()")
+            metrics = page.context.new_cdp_session(page)
+            metrics.send("Performance.enable")
+            heap = {
+                m["name"]: m["value"] for m in metrics.send("Performance.getMetrics")["metrics"]
+            }
+            measured[name] = {
+                "first_markers_ms": round(elapsed),
+                "js_heap_mb": round(heap["JSHeapUsedSize"] / 2**20, 1),
+                "map_answer_bytes": len(answer.value.body()),
+            }
+            page.close()
+        browser.close()
+    return measured
+
+
 def static_url():
     from django.templatetags.static import static
 
@@ -530,6 +622,20 @@ def targets(runs):
             weight = entry["warm"]["bytes_per_response"] // 1024
             if weight > 300 and "CSV" not in name:
                 said.append(f"NOT met: {size} {name} weighs {weight} KB (target 300)")
+        payload = runs[size]["map_payload"]
+        share = payload["clustered_bytes"] / max(payload["points_bytes"], 1)
+        said.append(
+            f"{'met' if share <= 0.01 else 'NOT met'}: {size} the map over France weighs "
+            f"{payload['clustered_bytes'] // 1024} KB, {share:.2%} of the same initiatives as "
+            f"plain GeoJSON points ({payload['points_bytes'] // 1024} KB; target 1%)"
+        )
+        for viewport, figures in (runs[size].get("browser") or {}).items():
+            fast = figures["first_markers_ms"] <= 1500 and figures["js_heap_mb"] < 30
+            said.append(
+                f"{'met' if fast else 'NOT met'}: {size} /carte/ at {viewport}: first markers "
+                f"in {figures['first_markers_ms']} ms, JS heap {figures['js_heap_mb']} MB "
+                "(targets 1,500 ms, 30 MB)"
+            )
         warm_up, end = runs[size]["rss_after_warm_up_warm_kb"], runs[size]["rss_end_warm_kb"]
         said.append(
             f"{'met' if end <= warm_up * 1.2 else 'NOT met'}: {size} workers' memory "
