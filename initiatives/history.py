@@ -91,7 +91,10 @@ def save_revision(model, pks, user=None, comment="", using="default"):
     This reads each model once, in a query per model and per many-to-many field.
     """
     versions = []
-    level = [(model, model._base_manager.using(using).filter(pk__in=list(pks)))]
+    # Only the fields a version keeps: a search document and its vector weigh more than the
+    # rest of an initiative's row.
+    recorded = reversion.revisions._get_options(model).fields
+    level = [(model, model._base_manager.using(using).filter(pk__in=list(pks)).only(*recorded))]
     while level:
         followed = []
         for rows_model, rows in level:

@@ -829,6 +829,11 @@ def default_of(name):
     return None if model_field.null else ""
 
 
+# The fields of a row that check_rows() validates; the probe's others keep their defaults.
+CHECKED_FIELDS = ("name", "summary", "website", "year_started", "latitude", "longitude")
+UNCHECKED_FIELDS = [f.name for f in Initiative._meta.fields if f.name not in CHECKED_FIELDS]
+
+
 def check_rows(plan):
     """Model validation of the new and updated rows (field lengths, ranges), for the plan:
     such rows are rejected with the reason, before anything is written."""
@@ -838,11 +843,11 @@ def check_rows(plan):
         probe = Initiative(
             name=row.values.get("name", ""), slug="probe", summary=row.values.get("summary", "x")
         )
-        for name in ("website", "year_started", "latitude", "longitude"):
+        for name in CHECKED_FIELDS[2:]:
             if row.values.get(name) is not None:
                 setattr(probe, name, row.values[name])
         try:
-            probe.clean_fields(exclude=["slug", "commune", "replicated_from"])
+            probe.clean_fields(exclude=UNCHECKED_FIELDS)
         except ValidationError as error:
             row.action = Action.REJECTED
             row.reason = "; ".join(
