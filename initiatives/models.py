@@ -1032,6 +1032,10 @@ class Initiative(ValidatedOnce, WithImage):
     edit_count = models.PositiveIntegerField(default=0, editable=False)
 
     # Maintained by initiatives/freshness.py after each write: see initiatives/search.py.
+    # On PostgreSQL three GIN indexes, made by migrations (SQLite has none): the search's
+    # `initiative_search_vector` (search_vector @@ query), the typo fallback's
+    # `initiative_search_trigram` (search_document %> words) and `initiative_name_vector` (the
+    # words of the name, for a search with too many results to rank: search.NameFirst).
     search_document = models.TextField(editable=False, blank=True, default="")
     search_vector = models.GeneratedField(
         expression=search.search_vector_expression(),
