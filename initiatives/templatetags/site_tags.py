@@ -55,11 +55,12 @@ def site_colour():
 @register.filter
 def approximate(count):
     """A count as shown: an estimate (counts.Estimate, a count from a sample) to two
-    significant figures, after "≈" ("≈ 41 000"); any other count as it is."""
+    significant figures, after "≈" and a no-break space ("≈ 41 000"); any other count as it
+    is."""
     if not isinstance(count, Estimate):
         return count
     digits = len(str(abs(count)))
-    return "≈ " + number_format(round(count, min(0, 2 - digits)), force_grouping=True)
+    return "≈\u00a0" + number_format(round(count, min(0, 2 - digits)), force_grouping=True)
 
 
 @register.filter
