@@ -160,7 +160,7 @@ class NameFirst:
         pks = list(self.first.values_list("pk", flat=True)[start:stop])
         if len(pks) < stop - start:
             # The first tier ends before this page does: the rest follows it.
-            in_first = start + len(pks) if pks else self.first.count()
+            in_first = start + len(pks) if pks or not start else self.first.count()
             rest = self.rest.values_list("pk", flat=True)
             pks += rest[max(start - in_first, 0) : stop - in_first]
         rows = self.matches.in_bulk(pks)
