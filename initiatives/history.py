@@ -137,18 +137,18 @@ def versions_of(model, rows, using):
     options = reversion.revisions._get_options(model)
     serializer = LinksSerializer(links_of(model, [row.pk for row in rows], using))
     content_type = ContentType.objects.db_manager(using).get_for_model(model)
+    # All rows in one pass of the serializer; each version holds its own, as a list of one.
+    serialized = serializer.serialize(rows, fields=options.fields)
     return [
         Version(
             content_type=content_type,
             object_id=str(row.pk),
             db=using,
             format="json",
-            serialized_data=json.dumps(
-                serializer.serialize([row], fields=options.fields), cls=DjangoJSONEncoder
-            ),
+            serialized_data=json.dumps([data], cls=DjangoJSONEncoder),
             object_repr=str(row),
         )
-        for row in rows
+        for row, data in zip(rows, serialized, strict=True)
     ]
 
 

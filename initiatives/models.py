@@ -1032,10 +1032,11 @@ class Initiative(ValidatedOnce, WithImage):
     edit_count = models.PositiveIntegerField(default=0, editable=False)
 
     # Maintained by initiatives/freshness.py after each write: see initiatives/search.py.
-    # On PostgreSQL three GIN indexes, made by migrations (SQLite has none): the search's
-    # `initiative_search_vector` (search_vector @@ query), the typo fallback's
-    # `initiative_search_trigram` (search_document %> words) and `initiative_name_vector` (the
-    # words of the name, for a search with too many results to rank: search.NameFirst).
+    # On PostgreSQL three GIN indexes of the published initiatives, made by migrations (SQLite
+    # has none): the search's `initiative_search_vector` (search_vector @@ query), the typo
+    # fallback's `initiative_search_trigram` (search_document %> words) and
+    # `initiative_name_vector` (the words of the name, for a search with too many results to
+    # rank: search.NameFirst). Drafts, which the public never searches, pay for none.
     search_document = models.TextField(editable=False, blank=True, default="")
     search_vector = models.GeneratedField(
         expression=search.search_vector_expression(),
