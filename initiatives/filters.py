@@ -16,6 +16,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import connections
 from django.db.models import QuerySet
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django_filters.widgets import SuffixedMultiWidget
 
@@ -65,9 +66,34 @@ class ActorFilter(django_filters.ModelChoiceFilter):
     field_class = ActorChoiceField
 
 
+class ThemeChoiceField(django_filters.fields.ModelMultipleChoiceField):
+    """Themes by slug, looked up among every theme, which the facets list anyway: the form
+    and the facets read the themes once (count_facets())."""
+
+    @cached_property
+    def every_theme(self):
+        return list(self.queryset.order_by("position", "name"))
+
+    def _check_values(self, value):
+        by_slug = {theme.slug: theme for theme in self.every_theme}
+        for slug in value:
+            self.validate_no_null_characters(slug)
+            if str(slug) not in by_slug:
+                raise ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": slug},
+                )
+        return [by_slug[str(slug)] for slug in dict.fromkeys(value)]
+
+
+class ThemeFilter(django_filters.ModelMultipleChoiceFilter):
+    field_class = ThemeChoiceField
+
+
 class InitiativeFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_search", label=_("Search"), max_length=200)
-    theme = django_filters.ModelMultipleChoiceFilter(
+    theme = ThemeFilter(
         # With its parent: a theme's page names it (views.ThemeDetailView).
         queryset=Theme.objects.select_related("parent"),
         to_field_name="slug",
@@ -237,9 +263,9 @@ class InitiativeFilter(django_filters.FilterSet):
         few rows. Otherwise its counts are tallied from the keys of the initiatives it counts,
         at most counts.SAMPLE_SIZE of them, every set of initiatives of the request in one
         query (counts.tally()): estimates for a larger set, at a cost that does not grow with
-        the directory. Then one query names the territories, one the actors, one lists the
-        themes. The form's validation may add its lookups (theme, territory, actor) if they
-        have not run yet.
+        the directory. Then one query names the territories, one the actors, and one lists
+        the themes, which the form's validation of the chosen themes read if it ran (it may
+        add its territory's and actor's lookups if they have not run yet).
         """
         self.is_valid()  # fills the form's cleaned_data
         data = self.form.cleaned_data
@@ -263,7 +289,12 @@ class InitiativeFilter(django_filters.FilterSet):
             return tallies.get(left_out[facet])
 
         selected_themes = {theme.slug for theme in data.get("theme") or ()}
-        themes = Theme.objects.with_counts(tally_of("theme"))
+        theme_tally = tally_of("theme")
+        themes = Theme.objects.with_counts(
+            theme_tally,
+            # Read by the form when it checked the chosen themes (else now: one query).
+            every_theme=self.form.fields["theme"].every_theme if theme_tally else None,
+        )
         for theme in themes:
             theme.selected = theme.slug in selected_themes
             for subtheme in theme.subthemes:

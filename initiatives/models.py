@@ -529,12 +529,13 @@ class ThemeQuerySet(models.QuerySet):
     def top_level(self):
         return self.filter(parent__isnull=True)
 
-    def with_counts(self, tally=None):
+    def with_counts(self, tally=None, every_theme=None):
         """The top-level themes, each with `count` and `subthemes` (each with its `count`).
 
         A top-level theme counts the initiatives of its whole family, each once. From the
         stored counts of the published directory, or from a Tally of some initiatives
-        (initiatives/counts.py). One query.
+        (initiatives/counts.py), counted over `every_theme` when the caller read them (by
+        position and name). One query, none for a tally over themes already read.
         """
         from . import counts  # which imports this module
 
@@ -542,7 +543,8 @@ class ThemeQuerySet(models.QuerySet):
             themes = list(counts.theme_counts(self).order_by("position", "name"))
             family_counts = {theme.pk: theme.family_count for theme in themes}
         else:
-            themes = list(self.order_by("position", "name"))
+            themes = every_theme if every_theme is not None else self.order_by("position", "name")
+            themes = list(themes)
             for theme in themes:
                 theme.count = tally[f"theme:{theme.pk}"]
             family_counts = {theme.pk: tally[f"family:{theme.pk}"] for theme in themes}
@@ -1032,11 +1034,12 @@ class Initiative(ValidatedOnce, WithImage):
     edit_count = models.PositiveIntegerField(default=0, editable=False)
 
     # Maintained by initiatives/freshness.py after each write: see initiatives/search.py.
-    # On PostgreSQL three GIN indexes of the published initiatives, made by migrations (SQLite
-    # has none): the search's `initiative_search_vector` (search_vector @@ query), the typo
-    # fallback's `initiative_search_trigram` (search_document %> words) and
+    # On PostgreSQL three GIN indexes, made by migrations (SQLite has none): the search's
+    # `initiative_search_vector` (search_vector @@ query) and the typo fallback's
+    # `initiative_search_trigram` (search_document %> words), of the published initiatives
+    # only (drafts, which the public never searches, do not pay for them), and
     # `initiative_name_vector` (the words of the name, for a search with too many results to
-    # rank: search.NameFirst). Drafts, which the public never searches, pay for none.
+    # rank: search.NameFirst).
     search_document = models.TextField(editable=False, blank=True, default="")
     search_vector = models.GeneratedField(
         expression=search.search_vector_expression(),

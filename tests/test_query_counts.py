@@ -110,17 +110,17 @@ def test_list_without_filters(client, data, django_assert_num_queries):
 
 
 def test_list_with_every_filter_and_its_facets(client, data, django_assert_num_queries):
-    # The form's lookups: theme, territory, actor; the directory version; the facets and the
-    # total: the keys of the six sets of initiatives they count (counts.tally(): one query
-    # on PostgreSQL, one per set on SQLite), the themes, the territory's children and
-    # ancestors, the actors' names; the evaluation filter's grids and dimensions; the page;
-    # its themes. On PostgreSQL, whether the words match before looking for typos
-    # (initiatives/search.py).
-    with django_assert_num_queries(12 if connection.vendor == "postgresql" else 16):
+    # The form's lookups: every theme (the facets list them), territory, actor; the directory
+    # version; the facets and the total: the keys of the six sets of initiatives they count
+    # (counts.tally(): one query on PostgreSQL, one per set on SQLite), the territory's
+    # children and ancestors, the actors' names; the evaluation filter's grids and
+    # dimensions; the page; its themes. On PostgreSQL, whether the words match before
+    # looking for typos (initiatives/search.py).
+    with django_assert_num_queries(11 if connection.vendor == "postgresql" else 15):
         response = client.get(reverse("initiative_list"), ALL_FILTERS)
     assert [i.slug for i in response.context["page_obj"].object_list][0] == "fe2i"
     # Other filters: the evaluation filter's grids come from the cache.
-    with django_assert_num_queries(11 if connection.vendor == "postgresql" else 15):
+    with django_assert_num_queries(10 if connection.vendor == "postgresql" else 14):
         client.get(reverse("initiative_list"), {**ALL_FILTERS, "year_min": "1990"})
 
 
