@@ -28,6 +28,8 @@ A filtered list or map counts its facets from the same keys (tally()): those of 
 initiatives, at most SAMPLE_SIZE of them, so that the cost of its counts does not grow with the
 directory. Up to SAMPLE_SIZE results, every one is counted; beyond, a sample of whole slots
 (models.SAMPLE_SLOTS) is, and the counts are scaled up and marked as estimates (`Estimate`).
+A value of a facet absent from the sample is not offered: it holds about one in SAMPLE_SIZE of
+the results or fewer.
 """
 
 import json
@@ -79,11 +81,9 @@ POINT = "point:"
 # Up to this many map squares are counted again each around its own points.
 SQUARES_ONE_BY_ONE = 20
 # A filtered list's or map's counts read the keys of at most this many of its initiatives,
-# found among about SAMPLE_FROM of the directory's, and read again from the whole directory
-# when fewer than MIN_SAMPLE are found there (tally()).
+# first looked for among about SAMPLE_FROM of the directory's (tally()).
 SAMPLE_SIZE = 1000
 SAMPLE_FROM = 20_000
-MIN_SAMPLE = 100
 
 
 def batched(items, size):
@@ -439,8 +439,12 @@ class Tally:
             self.by_facet[facet][value] = count
         self.scale = scale
 
+    @property
+    def exact(self):
+        return self.scale == 1
+
     def scaled(self, count):
-        return count if self.scale == 1 else Estimate(round(count * self.scale))
+        return count if self.exact else Estimate(round(count * self.scale))
 
     def __getitem__(self, key):
         facet, _colon, value = key.partition(":")
@@ -491,16 +495,17 @@ def tally(*initiative_sets):
 
     - up to SAMPLE_SIZE rows, the set's initiatives in those slots, a sample of the set;
     - beyond, the slots read whole before the last row's, a smaller sample;
-    - fewer than MIN_SAMPLE rows in those slots: the set is small, and read again in every
-      slot: all of it up to SAMPLE_SIZE rows, the slots read whole beyond.
+    - so few rows that the set would hold SAMPLE_SIZE initiatives or fewer: it is read again
+      in every slot, and counted whole (unless the sample misjudged it: then, as above, the
+      slots read whole before the 1,001st row's).
 
     A sample's counts are scaled up by the share of the slots it holds. The directory's size
-    comes with its version (freshness.published_count()). None of this reads
-    more than SAMPLE_FROM initiatives for a large set, nor more than SAMPLE_SIZE keys, however
-    large the set or the directory. One query on PostgreSQL (the sets in one UNION ALL), two
-    when some sets are small; on SQLite one per set and reading (it refuses a LIMIT inside a
-    UNION). Three more when some initiatives are not published, so not counted: keys_of()
-    reads their keys from their rows.
+    comes with its version (freshness.published_count()). No set costs more than reading
+    SAMPLE_FROM initiatives and SAMPLE_SIZE keys, however large the set or the directory,
+    but a small set read again, whose cost is that of finding it. One query on PostgreSQL
+    (the sets in one UNION ALL), two when some sets are small; on SQLite one per set and
+    reading (it refuses a LIMIT inside a UNION). Three more when some initiatives are not
+    published, so not counted: keys_of() reads their keys from their rows.
     """
     if not initiative_sets:
         return []
@@ -508,8 +513,11 @@ def tally(*initiative_sets):
     first = first_slots(freshness.published_count())
     by_part = read_in_slot_order(sets, first)
     slots_read = dict.fromkeys(sets, first)
+    # A set is small when its sample, scaled up, holds SAMPLE_SIZE initiatives or fewer.
     small = [
-        part for part, rows in by_part.items() if first < SAMPLE_SLOTS and len(rows) < MIN_SAMPLE
+        part
+        for part, rows in by_part.items()
+        if first < SAMPLE_SLOTS and len(rows) * SAMPLE_SLOTS <= SAMPLE_SIZE * first
     ]
     if small:
         by_part.update(read_in_slot_order({part: sets[part] for part in small}))

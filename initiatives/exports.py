@@ -2,8 +2,8 @@
 of it (CSV, XLSX, pages of JSON, GeoJSON, the GoGoCarto feed).
 
 Records are built CHUNK initiatives at a time with four queries per chunk, so that an export
-streams at any size of directory, and a département's in one chunk. Only what the initiative's
-page shows goes in: no contact, no draft, no identifier in an imported source.
+streams at any size of directory. Only what the initiative's page shows goes in: no contact,
+no draft, no identifier in an imported source.
 """
 
 import csv

@@ -67,24 +67,26 @@ class ActorFilter(django_filters.ModelChoiceFilter):
 
 
 class ThemeChoiceField(django_filters.fields.ModelMultipleChoiceField):
-    """Themes by slug, looked up among every theme, which the facets list anyway: the form
-    and the facets read the themes once (count_facets())."""
+    """Themes by their `to_field_name` (the slug), looked up among every theme, which the
+    facets list anyway: the form and the facets read the themes once (count_facets(), which
+    gives these objects their counts)."""
 
     @cached_property
     def every_theme(self):
         return list(self.queryset.order_by("position", "name"))
 
     def _check_values(self, value):
-        by_slug = {theme.slug: theme for theme in self.every_theme}
-        for slug in value:
-            self.validate_no_null_characters(slug)
-            if str(slug) not in by_slug:
+        # Django's looks the values up in a query of their own; the same checks, in the list.
+        by_key = {str(getattr(theme, self.to_field_name)): theme for theme in self.every_theme}
+        for key in value:
+            self.validate_no_null_characters(key)
+            if str(key) not in by_key:
                 raise ValidationError(
                     self.error_messages["invalid_choice"],
                     code="invalid_choice",
-                    params={"value": slug},
+                    params={"value": key},
                 )
-        return [by_slug[str(slug)] for slug in dict.fromkeys(value)]
+        return [by_key[str(key)] for key in dict.fromkeys(value)]
 
 
 class ThemeFilter(django_filters.ModelMultipleChoiceFilter):
@@ -300,11 +302,14 @@ class InitiativeFilter(django_filters.FilterSet):
             for subtheme in theme.subthemes:
                 subtheme.selected = subtheme.slug in selected_themes
 
-        stored = [facet for facet in ("stage", "legal_form") if tally_of(facet) is None]
-        stored = counts.stored(*stored) if stored else {}
-        by_value = {
-            facet: stored[facet] if tally_of(facet) is None else tally_of(facet).of(facet)
-            for facet in ("stage", "legal_form")
+        choices = ("stage", "legal_form")
+        from_stored = [facet for facet in choices if tally_of(facet) is None]
+        stored = counts.stored(*from_stored) if from_stored else {}
+        options = {
+            facet: self.choice_options(facet, stored[facet])
+            if tally_of(facet) is None
+            else self.choice_options(facet, tally_of(facet).of(facet), tally_of(facet).scaled(0))
+            for facet in choices
         }
         territory = data.get("territory")
         ancestors, territories = counts.territory_options(territory, tally_of("territory"))
@@ -313,8 +318,8 @@ class InitiativeFilter(django_filters.FilterSet):
         located, unlocated = counts.points_counted() if results is None else results.points()
         return Facets(
             themes=list(themes),
-            stages=self.choice_options("stage", by_value["stage"]),
-            legal_forms=self.choice_options("legal_form", by_value["legal_form"]),
+            stages=options["stage"],
+            legal_forms=options["legal_form"],
             territory=territory,
             territory_ancestors=ancestors,
             territories=territories,
@@ -324,10 +329,12 @@ class InitiativeFilter(django_filters.FilterSet):
             unlocated=unlocated,
         )
 
-    def choice_options(self, name, counts):
+    def choice_options(self, name, counts, missing=0):
+        """The options of a choice facet with their counts, those that give results or are
+        chosen; `missing`, the count of an option the counts do not hold (an estimate's 0)."""
         selected = set(self.form.cleaned_data.get(name) or ())
         return [
-            FacetOption(value, label, counts.get(value, 0), value in selected)
+            FacetOption(value, label, counts.get(value, missing), value in selected)
             for value, label in self.filters[name].extra["choices"]
             if counts.get(value) or value in selected
         ]
@@ -345,7 +352,8 @@ class InitiativeFilter(django_filters.FilterSet):
             rows = counts.most_involved_actors(ACTOR_FACET_LIMIT + 1, role)
         else:
             rows = counts.most_involved_in(tally.actors(role), ACTOR_FACET_LIMIT + 1)
-        left_out = len(rows) > ACTOR_FACET_LIMIT
+        # From a sample, some actors involved in the results may not be among those counted.
+        left_out = len(rows) > ACTOR_FACET_LIMIT or (tally is not None and not tally.exact)
         rows = sorted(rows[:ACTOR_FACET_LIMIT], key=lambda row: normalise(row[1]))
         options = [
             FacetOption(slug, name, count, actor is not None and slug == actor.slug)
@@ -357,7 +365,7 @@ class InitiativeFilter(django_filters.FilterSet):
             elif tally is None:
                 count = counts.count_of(*counts.actor_key(actor.pk, role))
             else:
-                count = tally.actors(role).get(actor.pk, 0)
+                count = tally.actors(role).get(actor.pk, tally.scaled(0))
             options.insert(0, FacetOption(actor.slug, actor.name, count, True))
         return options, left_out
 

@@ -116,7 +116,7 @@ def cache_key(name):
 
 
 def current_version():
-    """DirectoryVersion.current(), read once per request (request_version)."""
+    """The directory version, read once per request (request_version)."""
     return directory_read()["number"]
 
 

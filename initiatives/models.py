@@ -124,10 +124,6 @@ class DirectoryVersion(models.Model):
         return str(self.number)
 
     @classmethod
-    def current(cls, using="default"):
-        return cls.read(using)["number"]
-
-    @classmethod
     def read(cls, using="default"):
         """{"number": the version, "published": how many initiatives are published (the
         stored count, initiatives/counts.py)}, in one query: a request that reads the

@@ -41,8 +41,8 @@ SEARCH_CONFIG = "french_unaccent"
 BATCH_SIZE = 5000
 # Shorter queries ("le", "de") would find similar words in every document.
 MIN_TYPO_LENGTH = 4
-# A search ranks at most this many results (about 15 ms at 100,000 initiatives); more are
-# listed those with the words in their names first (NameFirst).
+# A search ranks at most this many results (about 15 ms at 100,000 initiatives); beyond, its
+# results are listed those with the words in their names first (NameFirst).
 RANKED_AT_MOST = 10_000
 # A quoted phrase or an excluded word ("-paris") asks for exactly that: no typo fallback.
 WEB_SEARCH_OPERATORS = re.compile(r'"|(^|\s)-\w')

@@ -6,7 +6,7 @@ Every page runs a fixed number of queries whatever the number of rows (tests/tes
 import json
 
 from django.conf import settings
-from django.core.paginator import Paginator
+from django.core.paginator import EmptyPage, Page, Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Exists, OuterRef, QuerySet, prefetch_related_objects
 from django.http import Http404, JsonResponse
@@ -83,17 +83,52 @@ class LenientPaginationMixin:
         return None
 
 
-class NarrowPaginator(Paginator):
-    """Chooses a page's rows on the listed model's own columns, then reads them with what
-    they select_related: PostgreSQL would otherwise join every match of a search with its
-    commune before sorting them all by relevance (about 280 -> 95 ms for a common word at
-    100,000 initiatives)."""
+class ResultsPaginator(Paginator):
+    """The pages of the initiative list.
+
+    A page's rows are chosen on the initiatives' own columns, then read with what they
+    select_related: PostgreSQL would otherwise join every match of a search with its commune
+    before sorting them all by relevance (about 280 -> 95 ms for a common word at 100,000
+    initiatives).
+
+    When the count is an estimate (counts.Estimate), the last page is not known: a page reads
+    one row more than it shows, to know whether another follows, and a page past the
+    estimated last one may still hold results.
+    """
+
+    def validate_number(self, number):
+        try:
+            return super().validate_number(number)
+        except EmptyPage:
+            if not isinstance(self.count, counts.Estimate) or int(number) < 1:
+                raise
+            return int(number)  # past the estimate: let the page tell
 
     def page(self, number):
-        page = super().page(number)
+        number = self.validate_number(number)
+        if not isinstance(self.count, counts.Estimate):
+            page = super().page(number)
+            page.object_list = self.narrow(page.object_list)
+            return page
+        start = (number - 1) * self.per_page
+        rows = list(self.narrow(self.object_list[start : start + self.per_page + 1]))
+        return EstimatedPage(rows[: self.per_page], number, self, len(rows) > self.per_page)
+
+    def narrow(self, rows):
         if isinstance(self.object_list, QuerySet):
-            page.object_list = self.object_list.filter(pk__in=page.object_list.values("pk"))
-        return page
+            return self.object_list.filter(pk__in=rows.values("pk"))
+        return rows  # search.NameFirst reads its pages narrowly itself
+
+
+class EstimatedPage(Page):
+    """A page of results whose count is an estimate: whether another follows was read."""
+
+    def __init__(self, object_list, number, paginator, followed):
+        super().__init__(object_list, number, paginator)
+        self.followed = followed
+
+    def has_next(self):
+        return self.followed
 
 
 class HomeView(TemplateView):
@@ -134,7 +169,7 @@ class InitiativeListView(LenientPaginationMixin, FilterView):
     filterset_class = InitiativeFilter
     strict = False
     paginate_by = PAGE_SIZE
-    paginator_class = NarrowPaginator
+    paginator_class = ResultsPaginator
     template_name = "initiatives/initiative_list.html"
 
     def get_queryset(self):
@@ -376,8 +411,8 @@ class TerritoryDetailView(LenientPaginationMixin, ListView):
         else:
             other_children = max(len(children) - CHILDREN_SHOWN, 0)
             children = children[:CHILDREN_SHOWN]
-        # Those located here are left out row by row: as a list of every initiative located
-        # here, 19,000 in a département at 1,000,000, to leave out a few.
+        # Those located here are left out row by row, rather than through a list of every
+        # initiative located here (19,000 in a département at 1,000,000) to leave out a few.
         acting = (
             published.filter(pk__in=published.acting_in(territory).values("pk"))
             .exclude(commune__path__startswith=territory.path)

@@ -15,10 +15,10 @@ from reversion.models import Revision
 
 from actors.models import Actor, Involvement
 from evaluation.models import Assessment, Framework, Indicator, Observation
+from initiatives.freshness import current_version
 from initiatives.history import HistoryAdmin
 from initiatives.models import (
     Correction,
-    DirectoryVersion,
     ImportMapping,
     ImportRun,
     Initiative,
@@ -304,7 +304,7 @@ def test_the_stale_filter_lists_them_after_the_setting(curator_client, directory
 
 def test_stale_initiatives_are_archived_in_bulk_with_history(curator_client, directory, commit):
     make_stale(directory["maison"], directory["fe2i"])
-    version = DirectoryVersion.current()
+    version = current_version()
     changelist = reverse("admin:initiatives_initiative_changelist")
     stale = curator_client.get(changelist, {"stale": "yes"}).context["cl"].result_list
     with commit():
@@ -317,7 +317,7 @@ def test_stale_initiatives_are_archived_in_bulk_with_history(curator_client, dir
         "maison-des-echanges",
         "projet-archive",
     }
-    assert DirectoryVersion.current() == version + 1
+    assert current_version() == version + 1
     assert Revision.objects.latest("pk").version_set.count() > 2
     assert not Initiative.objects.stale().exists()
 

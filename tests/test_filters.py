@@ -4,7 +4,7 @@ import pytest
 from django.http import QueryDict
 
 from actors.models import Involvement
-from initiatives import counts, filters
+from initiatives import counts, filters, views
 from initiatives.filters import InitiativeFilter
 from initiatives.models import Initiative
 from tests.conftest import create_actor, create_initiative
@@ -287,7 +287,6 @@ class TestFacetsOfManyResults:
         # Four slots; 16 initiatives started in 1900, four in each slot (ids 1000 to 1015).
         monkeypatch.setattr(counts, "SAMPLE_SLOTS", 4)
         monkeypatch.setattr(counts, "SAMPLE_SIZE", 5)
-        monkeypatch.setattr(counts, "MIN_SAMPLE", 2)
         in_first_slot = [Initiative.Stage.DIFFUSION] * 3 + [Initiative.Stage.CONSOLIDATION]
         with commit():
             for pk in range(1000, 1016):
@@ -318,7 +317,8 @@ class TestFacetsOfManyResults:
             16,
             {"diffusion": 12, "consolidation": 4},
         )
-        # Fewer than MIN_SAMPLE in the first slot: read again in every slot, exactly.
+        # One in the first slot, so about four in all, fewer than SAMPLE_SIZE: read again in
+        # every slot, and counted exactly.
         facets = filtered("year_min=1900&year_max=1900&stage=consolidation").facets()
         assert facets.total == 1 and not isinstance(facets.total, counts.Estimate)
 
@@ -327,3 +327,27 @@ class TestFacetsOfManyResults:
         text = response.content.decode()
         assert "≈\u00a016 initiatives" in text
         assert 'Essaimage / diffusion <span class="facet-count">(≈\u00a012)</span>' in text
+
+    def test_every_result_is_reached_page_after_page_whatever_the_estimate(
+        self, client, sample, monkeypatch, commit
+    ):
+        # Six more in slot 1: 22 results, estimated 16 from slot 0, so four pages of five,
+        # where there are five.
+        with commit():
+            for pk in range(1017, 1041, 4):
+                create_initiative(f"Initiative {pk}", pk=pk, year_started=1900)
+        monkeypatch.setattr(views.InitiativeListView, "paginate_by", 5)
+        seen, page = [], 1
+        while True:
+            response = client.get(
+                "/initiatives/", {"year_min": "1900", "year_max": "1900", "page": page}
+            )
+            seen += [initiative.pk for initiative in response.context["page_obj"].object_list]
+            if not response.context["page_obj"].has_next():
+                break
+            page += 1
+        assert sorted(seen) == [*range(1000, 1016), *range(1017, 1041, 4)]
+        assert page == 5
+        # Past the results, the page says so.
+        response = client.get("/initiatives/", {"year_min": "1900", "year_max": "1900", "page": 9})
+        assert "Cette page est au-delà des derniers résultats." in response.content.decode()

@@ -14,11 +14,11 @@ from openpyxl import Workbook
 from reversion.models import Revision
 
 from actors.models import Involvement
+from initiatives.freshness import current_version
 from initiatives.imports.engine import Action, apply_import, plan_import
 from initiatives.imports.mapping import proposed_mapping
 from initiatives.imports.readers import UnreadableFile, read_table
 from initiatives.models import (
-    DirectoryVersion,
     ImportMapping,
     Initiative,
     SourceIdentifier,
@@ -104,12 +104,12 @@ def test_the_transiscope_excerpt_imports_with_its_quirks_then_changes_nothing(si
     assert Revision.objects.latest("pk").comment.startswith("Importé depuis test")
 
     # The same file again: nothing written, no version, no bump.
-    version, revisions = DirectoryVersion.current(), Revision.objects.count()
+    version, revisions = current_version(), Revision.objects.count()
     with site():
         plan, report = run_import(EXCERPT.read_bytes(), source="transiscope")
     assert plan.counts()["unchanged"] == 116
     assert (report.created, report.updated) == (0, 0)
-    assert DirectoryVersion.current() == version
+    assert current_version() == version
     assert Revision.objects.count() == revisions
 
 

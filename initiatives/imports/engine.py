@@ -829,9 +829,14 @@ def default_of(name):
     return None if model_field.null else ""
 
 
-# The fields of a row that check_rows() validates; the probe's others keep their defaults.
-CHECKED_FIELDS = ("name", "summary", "website", "year_started", "latitude", "longitude")
-UNCHECKED_FIELDS = [f.name for f in Initiative._meta.fields if f.name not in CHECKED_FIELDS]
+# The fields of a row that check_rows() validates, the name and summary always, the others
+# when the row gives them; the probe's other fields keep their defaults.
+OPTIONAL_CHECKED_FIELDS = ("website", "year_started", "latitude", "longitude")
+UNCHECKED_FIELDS = [
+    f.name
+    for f in Initiative._meta.fields
+    if f.name not in ("name", "summary", *OPTIONAL_CHECKED_FIELDS)
+]
 
 
 def check_rows(plan):
@@ -843,7 +848,7 @@ def check_rows(plan):
         probe = Initiative(
             name=row.values.get("name", ""), slug="probe", summary=row.values.get("summary", "x")
         )
-        for name in CHECKED_FIELDS[2:]:
+        for name in OPTIONAL_CHECKED_FIELDS:
             if row.values.get(name) is not None:
                 setattr(probe, name, row.values[name])
         try:

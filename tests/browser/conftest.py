@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from initiatives.management.commands.bench import CHROMIUM_ARGS
+from config.chromium import CHROMIUM_ARGS
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make to

@@ -39,6 +39,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from config.chromium import CHROMIUM_ARGS
 from initiatives.territories import SHIPPED_COG
 
 PROJECT = Path(settings.BASE_DIR)
@@ -494,18 +495,6 @@ def map_payload():
     return {"clustered_bytes": len(answer.content), "points_bytes": points}
 
 
-# The flags Debian's Chromium needs here (../shared/PITFALLS.md); the browser tests use them.
-CHROMIUM_ARGS = [
-    # Chromium keeps pages it deems public (a partner's page that a test fulfils itself)
-    # from framing the local test server; on the internet both are public.
-    "--disable-features=LocalNetworkAccessChecks",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 VIEWPORTS = {"1280 × 800": (1280, 800), "360 × 740": (360, 740)}
 
 
@@ -535,11 +524,10 @@ def first_markers(url):
                 page.goto(url + "/carte/")
             page.wait_for_function("document.querySelector('.map-cluster, .map-marker')")
             elapsed = page.evaluate("performance.now()")
-            metrics = page.context.new_cdp_session(page)
-            metrics.send("Performance.enable")
-            heap = {
-                m["name"]: m["value"] for m in metrics.send("Performance.getMetrics")["metrics"]
-            }
+            cdp = page.context.new_cdp_session(page)
+            cdp.send("Performance.enable")
+            metrics = cdp.send("Performance.getMetrics")["metrics"]
+            heap = {metric["name"]: metric["value"] for metric in metrics}
             measured[name] = {
                 "first_markers_ms": round(elapsed),
                 "js_heap_mb": round(heap["JSHeapUsedSize"] / 2**20, 1),
