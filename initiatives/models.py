@@ -416,6 +416,9 @@ class Territory(RemembersLoadedValues, models.Model):
             models.Index(fields=["path"], name="territory_path", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["parent", "name"], name="territory_children"),
             models.Index(fields=["kind", "name"], name="territory_kind_name"),
+            # The régions, provinces and states (depth 1) that every list and map page counts:
+            # without it, a pass over the 35,000 communes (12 ms).
+            models.Index(fields=["depth"], name="territory_depth"),
             # "saint den" -> Saint-Denis, Saint-Denis-de-Pile...: a prefix match on an index;
             # "930" -> the communes of Seine-Saint-Denis by their INSEE codes, another.
             models.Index(
